@@ -1,1 +1,231 @@
-//! placeholder
+//! Decoders: one per import format, each a pure function from a record's bytes to posts.
+//!
+//! A decoder never panics and never fails as a whole: it returns a [`Decoded`] holding the
+//! posts it could read, the stream notices it saw (deletes, and later limit and disconnect
+//! notices: what was missed is data), and a [`Reject`] for each record or field it could not
+//! take, naming the source, line and field. One bad record costs only itself.
+//!
+//! Formats decoded today: Twitter API v2 response pages, Mastodon statuses, Bluesky Jetstream
+//! events and RSS/Atom/JSON Feed documents. The remaining formats of the import issue
+//! (v1.1, Reddit, Telegram, CSV) are not built yet and have no variant here.
+//!
+//! ```
+//! use starling_formats::{Context, Format, decode};
+//! use starling_model::Source;
+//! let line = br#"{"did":"did:plc:abc","time_us":1781222400000000,"kind":"commit","commit":{"rev":"x","operation":"create","collection":"app.bsky.feed.post","rkey":"3kabc","cid":"bafy","record":{"$type":"app.bsky.feed.post","text":"hello #tehran","createdAt":"2026-06-12T00:00:00Z","facets":[{"index":{"byteStart":6,"byteEnd":13},"features":[{"$type":"app.bsky.richtext.facet#tag","tag":"tehran"}]}]}}}"#;
+//! let source = Source::File("capture.jsonl".into());
+//! let decoded = decode(Format::Jetstream, line, &Context::new(&source, "2026-06-12T00:00:01Z".parse().unwrap()));
+//! assert_eq!(decoded.posts[0].key.as_str(), "at://did:plc:abc/app.bsky.feed.post/3kabc");
+//! assert_eq!(decoded.posts[0].entities.hashtags[0].tag, "tehran");
+//! ```
+
+mod html;
+mod jetstream;
+mod mastodon;
+mod rss;
+mod twitter_v2;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use starling_model::{Provenance, RawRecord, Source, Timestamp};
+
+pub use html::html_to_text;
+
+/// The import formats Starling can decode today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// Twitter API v2 response pages (`{data, includes, meta, errors}`), one per line.
+    TwitterV2,
+    /// Mastodon status objects, one per line.
+    Mastodon,
+    /// Bluesky Jetstream events, one per line.
+    Jetstream,
+    /// An RSS 0.9x/1.0/2.0, Atom or JSON Feed document.
+    Rss,
+}
+
+impl Format {
+    /// The format's name (`twitter-v2`, `mastodon`, `jetstream`, `rss`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::TwitterV2 => "twitter-v2",
+            Format::Mastodon => "mastodon",
+            Format::Jetstream => "jetstream",
+            Format::Rss => "rss",
+        }
+    }
+
+    /// Parses a format name.
+    pub fn parse(name: &str) -> Option<Format> {
+        [
+            Format::TwitterV2,
+            Format::Mastodon,
+            Format::Jetstream,
+            Format::Rss,
+        ]
+        .into_iter()
+        .find(|format| format.name() == name)
+    }
+
+    /// True when each line of a file is one record; false when the whole file is one document.
+    pub fn is_line_oriented(self) -> bool {
+        !matches!(self, Format::Rss)
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.name())
+    }
+}
+
+/// Where the bytes being decoded come from, and when they were collected.
+#[derive(Debug, Clone)]
+pub struct Context<'a> {
+    /// The file or connector.
+    pub source: &'a Source,
+    /// 1-based line of the record, for line-oriented sources.
+    pub line: Option<u64>,
+    /// Byte offset of the record in the source.
+    pub offset: Option<u64>,
+    /// When the record was received, used where the record does not say.
+    pub collected_at: Timestamp,
+}
+
+impl<'a> Context<'a> {
+    /// A context with no position.
+    pub fn new(source: &'a Source, collected_at: Timestamp) -> Context<'a> {
+        Context {
+            source,
+            line: None,
+            offset: None,
+            collected_at,
+        }
+    }
+
+    /// The provenance of a post decoded in this context.
+    pub(crate) fn provenance(&self, format: Format) -> Provenance {
+        Provenance {
+            source: self.source.clone(),
+            format: format.name().to_owned(),
+            line: self.line,
+            offset: self.offset,
+        }
+    }
+
+    /// A reject at this context's source and line.
+    pub fn reject(&self, field: impl Into<String>, reason: impl Into<String>) -> Reject {
+        Reject {
+            source: source_name(self.source).to_owned(),
+            line: self.line,
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+fn source_name(source: &Source) -> &str {
+    match source {
+        Source::File(name) | Source::Connector(name) | Source::Generated(name) => name,
+    }
+}
+
+/// A record, or part of one, that could not be taken.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reject {
+    /// The file or connector.
+    pub source: String,
+    /// 1-based line, for line-oriented sources.
+    pub line: Option<u64>,
+    /// The field at fault (`data[3].created_at`), or `record` for the whole record.
+    pub field: String,
+    /// What was wrong and what was expected.
+    pub reason: String,
+}
+
+impl fmt::Display for Reject {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(
+                formatter,
+                "{}:{line}: {}: {}",
+                self.source, self.field, self.reason
+            ),
+            None => write!(
+                formatter,
+                "{}: {}: {}",
+                self.source, self.field, self.reason
+            ),
+        }
+    }
+}
+
+/// A signal in a stream that is not a post but says something about what is missing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    /// `delete`, `unavailable` (a v2 `errors` entry), ...
+    pub kind: String,
+    /// The post concerned, by canonical key when known.
+    pub key: Option<String>,
+    /// What the platform said.
+    pub detail: String,
+}
+
+/// What decoding one record produced.
+#[derive(Debug, Default)]
+pub struct Decoded {
+    /// Posts read.
+    pub posts: Vec<starling_model::Post>,
+    /// Stream notices seen.
+    pub notices: Vec<Notice>,
+    /// What could not be taken.
+    pub rejects: Vec<Reject>,
+}
+
+/// Decodes one record (a line, or for RSS a whole document) of `format`.
+pub fn decode(format: Format, bytes: &[u8], context: &Context<'_>) -> Decoded {
+    let mut decoded = Decoded::default();
+    match format {
+        Format::TwitterV2 => twitter_v2::decode(bytes, context, &mut decoded),
+        Format::Mastodon => mastodon::decode(bytes, context, &mut decoded),
+        Format::Jetstream => jetstream::decode(bytes, context, &mut decoded),
+        Format::Rss => rss::decode(bytes, context, &mut decoded),
+    }
+    decoded
+}
+
+/// Parses an RFC 3339 time, naming `field` when it cannot.
+pub(crate) fn parse_time(
+    text: &str,
+    field: &str,
+    context: &Context<'_>,
+) -> Result<Timestamp, Reject> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|time| time.with_timezone(&chrono::Utc))
+        .map_err(|error| {
+            context.reject(
+                field,
+                format!("expected an RFC 3339 time, got {text:?} ({error})"),
+            )
+        })
+}
+
+/// A JSON syntax or shape error as a reject naming line and column within the record.
+pub(crate) fn json_reject(error: &serde_json::Error, context: &Context<'_>, what: &str) -> Reject {
+    context.reject(
+        "record",
+        format!(
+            "not a {what}: {error} (column {} of the record)",
+            error.column()
+        ),
+    )
+}
+
+pub(crate) fn raw(bytes: &[u8]) -> RawRecord {
+    RawRecord(bytes.to_vec())
+}
+
+#[cfg(test)]
+mod tests;

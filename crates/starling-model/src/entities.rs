@@ -25,7 +25,12 @@ impl Span {
         }
         let start = text[..byte_start].chars().count();
         let end = start + text[byte_start..byte_end].chars().count();
-        Some(Span { start, end, byte_start, byte_end })
+        Some(Span {
+            start,
+            end,
+            byte_start,
+            byte_end,
+        })
     }
 
     /// The span of code points `start..end` of `text`, or `None` when outside `text`.
@@ -33,10 +38,22 @@ impl Span {
         if start > end {
             return None;
         }
-        let mut boundaries = text.char_indices().map(|(index, _)| index).chain([text.len()]);
+        let mut boundaries = text
+            .char_indices()
+            .map(|(index, _)| index)
+            .chain([text.len()]);
         let byte_start = boundaries.nth(start)?;
-        let byte_end = if end == start { byte_start } else { boundaries.nth(end - start - 1)? };
-        Some(Span { start, end, byte_start, byte_end })
+        let byte_end = if end == start {
+            byte_start
+        } else {
+            boundaries.nth(end - start - 1)?
+        };
+        Some(Span {
+            start,
+            end,
+            byte_start,
+            byte_end,
+        })
     }
 
     /// The text this span covers, when it is a valid span of `text`.

@@ -84,7 +84,9 @@ impl Platform {
         if lower == "x" {
             return Some(Platform::Twitter);
         }
-        Platform::ALL.into_iter().find(|platform| platform.as_str() == lower)
+        Platform::ALL
+            .into_iter()
+            .find(|platform| platform.as_str() == lower)
     }
 }
 

@@ -42,8 +42,16 @@ impl fmt::Debug for RawRecord {
         match self.as_str() {
             Some(text) if text.len() <= 120 => write!(formatter, "RawRecord({text:?})"),
             Some(text) => {
-                let cut = (0..=120).rev().find(|index| text.is_char_boundary(*index)).unwrap_or(0);
-                write!(formatter, "RawRecord({:?}... {} bytes)", &text[..cut], text.len())
+                let cut = (0..=120)
+                    .rev()
+                    .find(|index| text.is_char_boundary(*index))
+                    .unwrap_or(0);
+                write!(
+                    formatter,
+                    "RawRecord({:?}... {} bytes)",
+                    &text[..cut],
+                    text.len()
+                )
             }
             None => write!(formatter, "RawRecord({} non-UTF-8 bytes)", self.0.len()),
         }
@@ -91,7 +99,9 @@ impl<'de> Deserialize<'de> for RawRecord {
                         .map_err(|error| de::Error::custom(format!("raw.base64: {error}")))?;
                     bytes = Some(decoded);
                 }
-                bytes.map(RawRecord).ok_or_else(|| de::Error::missing_field("base64"))
+                bytes
+                    .map(RawRecord)
+                    .ok_or_else(|| de::Error::missing_field("base64"))
             }
         }
 

@@ -29,7 +29,10 @@ fn persian_post() -> Post {
         declared_lang: Some("fa".into()),
         reply_to: Some(PostRef {
             id: "1403216129661628000".into(),
-            key: Some(PostKey::for_platform_id(Platform::Twitter, "1403216129661628000")),
+            key: Some(PostKey::for_platform_id(
+                Platform::Twitter,
+                "1403216129661628000",
+            )),
             author_id: Some("1".into()),
             author_handle: None,
         }),
@@ -52,11 +55,24 @@ fn persian_post() -> Post {
             }],
             cashtags: vec![],
         },
-        media: vec![Media { kind: "photo".into(), url: None }],
-        metrics: Metrics { likes: Some(3), shares: Some(1), ..Metrics::default() },
+        media: vec![Media {
+            kind: "photo".into(),
+            url: None,
+        }],
+        metrics: Metrics {
+            likes: Some(3),
+            shares: Some(1),
+            ..Metrics::default()
+        },
         geo: Some(Geo {
-            point: Some(Point { lat: 35.6997, lon: 51.3380 }),
-            place: Some(Place { id: Some("abc123".into()), name: "Tehran, Iran".into() }),
+            point: Some(Point {
+                lat: 35.6997,
+                lon: 51.3380,
+            }),
+            place: Some(Place {
+                id: Some("abc123".into()),
+                name: "Tehran, Iran".into(),
+            }),
             country: Some("IR".into()),
         }),
         provenance: Provenance {
@@ -126,7 +142,10 @@ fn spans_count_code_points_and_bytes() {
     assert_eq!(Span::from_bytes(text, 2, 4), None);
     assert_eq!(Span::from_bytes(text, 4, 3), None);
     assert_eq!(Span::from_chars(text, 3, 10), None);
-    assert_eq!(Span::from_chars(text, 9, 9).map(|span| span.byte_start), Some(text.len()));
+    assert_eq!(
+        Span::from_chars(text, 9, 9).map(|span| span.byte_start),
+        Some(text.len())
+    );
 }
 
 #[test]
@@ -154,7 +173,9 @@ fn any_text() -> impl Strategy<Value = String> {
     prop::collection::vec(
         prop_oneof![
             any::<char>(),
-            prop::sample::select(vec!['\u{200c}', '\u{200d}', '\u{200f}', '\u{202e}', 'ی', 'ك', '😀', '#', '@']),
+            prop::sample::select(vec![
+                '\u{200c}', '\u{200d}', '\u{200f}', '\u{202e}', 'ی', 'ك', '😀', '#', '@'
+            ]),
         ],
         0..40,
     )
@@ -172,26 +193,31 @@ fn any_post() -> impl Strategy<Value = Post> {
         -2_000_000_000i64..4_000_000_000,
         prop::sample::select(Platform::ALL.to_vec()),
     )
-        .prop_map(|(text, handle, id, raw, followers, point, seconds, platform)| {
-            let mut post = persian_post();
-            post.platform = platform;
-            post.key = PostKey::for_platform_id(platform, &id);
-            post.id = id;
-            post.entities = Entities {
-                hashtags: vec![Hashtag { tag: text.clone(), span: Span::from_chars(&text, 0, 0) }],
-                ..Entities::default()
-            };
-            post.text = text;
-            post.author.handle = handle;
-            post.author.followers = followers;
-            post.raw = RawRecord(raw);
-            post.created_at = chrono::Utc.timestamp_opt(seconds, 0).unwrap();
-            post.geo = point.map(|(lat, lon)| Geo {
-                point: Some(Point { lat, lon }),
-                ..Geo::default()
-            });
-            post
-        })
+        .prop_map(
+            |(text, handle, id, raw, followers, point, seconds, platform)| {
+                let mut post = persian_post();
+                post.platform = platform;
+                post.key = PostKey::for_platform_id(platform, &id);
+                post.id = id;
+                post.entities = Entities {
+                    hashtags: vec![Hashtag {
+                        tag: text.clone(),
+                        span: Span::from_chars(&text, 0, 0),
+                    }],
+                    ..Entities::default()
+                };
+                post.text = text;
+                post.author.handle = handle;
+                post.author.followers = followers;
+                post.raw = RawRecord(raw);
+                post.created_at = chrono::Utc.timestamp_opt(seconds, 0).unwrap();
+                post.geo = point.map(|(lat, lon)| Geo {
+                    point: Some(Point { lat, lon }),
+                    ..Geo::default()
+                });
+                post
+            },
+        )
 }
 
 proptest! {

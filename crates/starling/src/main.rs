@@ -1,1 +1,81 @@
-fn main(){}
+//! `starling`: the command-line entry point, and the only crate that decides what reaches the
+//! terminal.
+
+// The binary's job is printing results.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod commands;
+mod config;
+mod terminal;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Monitor many social and news media at once during a fast-moving event.
+///
+/// Starling reads exports and live streams from Twitter/X, Mastodon, Bluesky and news feeds
+/// into one model of a post. Start with `starling demo`, which shows the whole pipeline on a
+/// generated crisis, with nothing to install and no network.
+#[derive(Debug, Parser)]
+#[command(name = "starling", version, max_term_width = 100)]
+struct Cli {
+    /// Where Starling keeps its data.
+    #[arg(long, global = true, value_name = "DIR", env = "STARLING_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+
+    /// A TOML configuration file (unknown keys are errors).
+    #[arg(long, global = true, value_name = "FILE", env = "STARLING_CONFIG")]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the whole pipeline on a generated crisis scenario and show what Starling sees.
+    Demo(commands::demo::Args),
+    /// Generate a realistic multi-platform crisis scenario, with its ground truth, as files.
+    Simulate(commands::simulate::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = match &cli.config {
+        Some(path) => config::Config::load(path)?,
+        None => config::Config::default(),
+    };
+    let data_dir = cli
+        .data_dir
+        .clone()
+        .or_else(|| config.data_dir.clone())
+        .unwrap_or_else(|| PathBuf::from("starling-data"));
+    let context = commands::Context { data_dir, config };
+    match cli.command {
+        Command::Demo(args) => commands::demo::run(&context, args),
+        Command::Simulate(args) => commands::simulate::run(&context, args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,205 @@
+//! Mastodon status objects (REST or streaming `update` payloads), one per record.
+
+use serde::Deserialize;
+use starling_model::{
+    Author, Entities, Hashtag, Media, Mention, Metrics, Platform, Post, PostKey, PostRef, nfc,
+};
+
+use crate::{Context, Decoded, Format, html_to_text, json_reject, parse_time, raw};
+
+#[derive(Deserialize)]
+struct Status {
+    id: String,
+    uri: String,
+    created_at: String,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    content: String,
+    #[serde(default)]
+    spoiler_text: String,
+    #[serde(default)]
+    language: Option<String>,
+    #[serde(default)]
+    in_reply_to_id: Option<String>,
+    account: Account,
+    #[serde(default)]
+    reblog: Option<Box<Status>>,
+    #[serde(default)]
+    mentions: Vec<MentionJson>,
+    #[serde(default)]
+    tags: Vec<Tag>,
+    #[serde(default)]
+    media_attachments: Vec<Attachment>,
+    #[serde(default)]
+    replies_count: Option<u64>,
+    #[serde(default)]
+    reblogs_count: Option<u64>,
+    #[serde(default)]
+    favourites_count: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct Account {
+    #[serde(default)]
+    username: String,
+    acct: String,
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    followers_count: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct MentionJson {
+    acct: String,
+    #[serde(default)]
+    url: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Tag {
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct Attachment {
+    #[serde(rename = "type", default)]
+    kind: Option<String>,
+    #[serde(default)]
+    url: Option<String>,
+}
+
+pub(crate) fn decode(bytes: &[u8], context: &Context<'_>, decoded: &mut Decoded) {
+    let status: Status = match serde_json::from_slice(bytes) {
+        Ok(status) => status,
+        Err(error) => {
+            decoded
+                .rejects
+                .push(json_reject(&error, context, "Mastodon status"));
+            return;
+        }
+    };
+    match status_to_post(&status, bytes, context) {
+        Ok(post) => decoded.posts.push(post),
+        Err(reject) => decoded.rejects.push(reject),
+    }
+}
+
+/// The host of an `https://host/...` URI.
+fn host(uri: &str) -> Option<&str> {
+    let rest = uri.split_once("://")?.1;
+    Some(rest.split(['/', ':', '?', '#']).next().unwrap_or(rest)).filter(|host| !host.is_empty())
+}
+
+/// `user@domain`: remote accounts already carry the domain in `acct`; local ones live on the
+/// server of their profile URL (or of the status).
+fn full_handle(account: &Account, fallback_uri: &str) -> String {
+    if account.acct.contains('@') {
+        return account.acct.clone();
+    }
+    let domain = account
+        .url
+        .as_deref()
+        .and_then(host)
+        .or_else(|| host(fallback_uri))
+        .unwrap_or("unknown");
+    let name = if account.username.is_empty() {
+        &account.acct
+    } else {
+        &account.username
+    };
+    format!("{name}@{domain}")
+}
+
+fn status_to_post(
+    status: &Status,
+    bytes: &[u8],
+    context: &Context<'_>,
+) -> Result<Post, crate::Reject> {
+    let created_at = parse_time(&status.created_at, "created_at", context)?;
+    let handle = full_handle(&status.account, &status.uri);
+    let author = Author {
+        id: handle.clone(),
+        handle,
+        display_name: status
+            .account
+            .display_name
+            .clone()
+            .filter(|name| !name.is_empty()),
+        followers: status.account.followers_count,
+    };
+    // A boost carries the boosted status whole: its text, tags and mentions are the post's.
+    let shown = status.reblog.as_deref().unwrap_or(status);
+    let mut text = html_to_text(&shown.content);
+    if !shown.spoiler_text.is_empty() {
+        text = format!("{}\n\n{text}", nfc(&shown.spoiler_text));
+    }
+    let entities = Entities {
+        hashtags: shown
+            .tags
+            .iter()
+            .map(|tag| Hashtag {
+                tag: nfc(&tag.name),
+                span: None,
+            })
+            .collect(),
+        mentions: shown
+            .mentions
+            .iter()
+            .map(|mention| Mention {
+                handle: mention.acct.clone(),
+                id: mention.url.clone(),
+                span: None,
+            })
+            .collect(),
+        ..Entities::default()
+    };
+    let share_of = status.reblog.as_deref().map(|original| PostRef {
+        id: original.id.clone(),
+        key: Some(PostKey::for_uri(&original.uri)),
+        author_id: Some(full_handle(&original.account, &original.uri)),
+        author_handle: Some(full_handle(&original.account, &original.uri)),
+    });
+    Ok(Post {
+        platform: Platform::Mastodon,
+        id: status.id.clone(),
+        key: PostKey::for_uri(&status.uri),
+        url: status.url.clone(),
+        author,
+        created_at,
+        collected_at: context.collected_at,
+        title: None,
+        text,
+        declared_lang: shown.language.clone(),
+        reply_to: status.in_reply_to_id.as_ref().map(|id| PostRef {
+            id: id.clone(),
+            key: None,
+            // `in_reply_to_account_id` is local to the capturing server, not a stable id.
+            author_id: None,
+            author_handle: None,
+        }),
+        quote_of: None,
+        share_of,
+        entities,
+        media: shown
+            .media_attachments
+            .iter()
+            .map(|media| Media {
+                kind: media.kind.clone().unwrap_or_else(|| "unknown".into()),
+                url: media.url.clone(),
+            })
+            .collect(),
+        metrics: Metrics {
+            likes: status.favourites_count,
+            shares: status.reblogs_count,
+            replies: status.replies_count,
+            ..Metrics::default()
+        },
+        geo: None,
+        provenance: context.provenance(Format::Mastodon),
+        raw: raw(bytes),
+    })
+}

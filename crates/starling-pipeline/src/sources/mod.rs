@@ -1,0 +1,5 @@
+//! Sources: where records enter the pipeline.
+
+mod scenario;
+
+pub use scenario::ScenarioSource;

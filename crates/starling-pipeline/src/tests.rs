@@ -1,0 +1,155 @@
+//! The runner: every record reaches the sink, acknowledgements follow durable writes, and a
+//! failing sink stops the run without acknowledging what it did not store.
+
+use std::sync::{Arc, Mutex};
+
+use super::*;
+
+/// Emits `total` Jetstream lines and remembers what was acknowledged.
+struct Lines {
+    next: u64,
+    total: u64,
+    acknowledged: Arc<Mutex<Vec<u64>>>,
+}
+
+impl Source for Lines {
+    fn next_batch(&mut self, max: usize) -> Result<Option<Batch<Record>>, PipelineError> {
+        if self.next == self.total {
+            return Ok(None);
+        }
+        let end = (self.next + max as u64).min(self.total);
+        let items = (self.next..end)
+            .map(|index| Record {
+                origin: Origin::Generated("test".into()),
+                format: if index == 3 { "nonsense".into() } else { "jetstream".into() },
+                line: Some(index + 1),
+                offset: None,
+                collected_at: "2026-06-12T00:00:00Z".parse().unwrap(),
+                bytes: RawRecord(format!(
+                    r#"{{"did":"did:plc:a","time_us":{},"kind":"commit","commit":{{"rev":"r","operation":"create","collection":"app.bsky.feed.post","rkey":"k{index}","record":{{"text":"post {index}"}}}}}}"#,
+                    1_781_222_400_000_000u64 + index
+                ).into_bytes()),
+            })
+            .collect();
+        let batch = Batch {
+            offsets: self.next..end,
+            items,
+        };
+        self.next = end;
+        Ok(Some(batch))
+    }
+
+    fn acknowledge(&mut self, through: Offset) -> Result<(), PipelineError> {
+        self.acknowledged.lock().unwrap().push(through.0);
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct Collect {
+    items: Vec<Item>,
+    fail_after: Option<usize>,
+}
+
+impl Sink for Collect {
+    type Item = Item;
+
+    fn write(&mut self, batch: Batch<Item>) -> Result<Offset, PipelineError> {
+        if self
+            .fail_after
+            .is_some_and(|limit| self.items.len() >= limit)
+        {
+            return Err(PipelineError::Sink {
+                sink: "collect".into(),
+                message: "disk full".into(),
+            });
+        }
+        self.items.extend(batch.items);
+        Ok(Offset(batch.offsets.end))
+    }
+}
+
+#[test]
+fn every_record_is_decoded_and_acknowledged_in_order() {
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let mut source = Lines {
+        next: 0,
+        total: 1000,
+        acknowledged: Arc::clone(&acknowledged),
+    };
+    let mut sink = Collect::default();
+    let options = RunOptions {
+        batch_size: 64,
+        channel_depth: 2,
+    };
+    let stats = run(&mut source, &mut Decode, &mut sink, options).unwrap();
+    assert_eq!(stats.records, 1000);
+    assert_eq!(stats.acknowledged, 1000);
+    let posts = sink
+        .items
+        .iter()
+        .filter(|item| matches!(item, Item::Post(_)))
+        .count();
+    let rejects: Vec<&Reject> = sink
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Reject(reject) => Some(reject),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(posts, 999);
+    assert_eq!(rejects.len(), 1);
+    assert_eq!(
+        rejects[0].to_string(),
+        "test:4: format: no decoder for format \"nonsense\""
+    );
+    let acknowledged = acknowledged.lock().unwrap();
+    assert_eq!(acknowledged.last(), Some(&1000));
+    assert!(acknowledged.windows(2).all(|pair| pair[0] < pair[1]));
+}
+
+#[test]
+fn a_failing_sink_stops_the_run_and_leaves_the_rest_unacknowledged() {
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let mut source = Lines {
+        next: 0,
+        total: 10_000,
+        acknowledged: Arc::clone(&acknowledged),
+    };
+    let mut sink = Collect {
+        fail_after: Some(200),
+        ..Collect::default()
+    };
+    let error = run(
+        &mut source,
+        &mut Decode,
+        &mut sink,
+        RunOptions {
+            batch_size: 100,
+            channel_depth: 1,
+        },
+    )
+    .unwrap_err();
+    assert_eq!(error.to_string(), "writing collect: disk full");
+    assert!(
+        acknowledged
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|offset| *offset <= 200)
+    );
+}
+
+#[test]
+fn items_cross_a_process_boundary_as_json() {
+    let item = Item::Reject(Reject {
+        source: "a.jsonl".into(),
+        line: Some(2),
+        field: "record".into(),
+        reason: "bad".into(),
+    });
+    let json = serde_json::to_string(&item).unwrap();
+    assert!(json.starts_with(r#"{"type":"reject""#), "{json}");
+    assert_eq!(serde_json::from_str::<Item>(&json).unwrap(), item);
+}

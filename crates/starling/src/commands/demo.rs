@@ -1,0 +1,256 @@
+//! `starling demo`: the whole pipeline on a generated scenario, with nothing to install.
+
+use std::time::Instant;
+
+use serde::Serialize;
+use serde_json::json;
+use starling_pipeline::sinks::{Count, Tally};
+use starling_pipeline::sources::ScenarioSource;
+use starling_pipeline::{Decode, RunOptions, run as run_pipeline};
+use starling_simulate::{Event, Generator, GroundTruth};
+
+use super::{Context, ScenarioArgs};
+use crate::terminal::{self, safe};
+
+/// Flags of `starling demo`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    scenario: ScenarioArgs,
+    /// How many posts the scenario has [default: 200000]
+    #[arg(long)]
+    posts: Option<u64>,
+    /// How many hashtags and accounts to list.
+    #[arg(long, default_value_t = 10)]
+    top: usize,
+    /// Print one JSON object per line instead of tables.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
+    let config = args
+        .scenario
+        .resolve(args.posts, &context.config.demo, 200_000);
+    let generator = Generator::new(config.clone())
+        .map_err(|error| anyhow::anyhow!("cannot generate this scenario: {error}"))?;
+    let started = Instant::now();
+    let mut source = ScenarioSource::new(generator);
+    let mut tally = Tally::default();
+    let stats = run_pipeline(&mut source, &mut Decode, &mut tally, RunOptions::default())?;
+    let seconds = started.elapsed().as_secs_f64();
+    let truth = source.generator().ground_truth();
+    let report = Report {
+        seconds,
+        records: stats.records,
+        tally: &tally,
+        truth,
+        top: args.top,
+    };
+    if args.json {
+        report.print_json()?
+    } else {
+        report.print_tables()
+    }
+    Ok(())
+}
+
+struct Report<'a> {
+    seconds: f64,
+    records: u64,
+    tally: &'a Tally,
+    truth: &'a GroundTruth,
+    top: usize,
+}
+
+#[derive(Serialize)]
+struct CountLine<'a> {
+    kind: &'static str,
+    key: &'a str,
+    posts: u64,
+}
+
+impl Report<'_> {
+    fn posts_per_second(&self) -> f64 {
+        self.tally.posts as f64 / self.seconds.max(1e-9)
+    }
+
+    fn print_json(&self) -> anyhow::Result<()> {
+        let tally = self.tally;
+        println!(
+            "{}",
+            json!({
+                "kind": "summary",
+                "seed": self.truth.seed,
+                "scenario_start": self.truth.start,
+                "scenario_end": self.truth.end,
+                "records": self.records,
+                "posts": tally.posts,
+                "duplicates": tally.duplicates,
+                "shares": tally.shares,
+                "replies": tally.replies,
+                "quotes": tally.quotes,
+                "geotagged": tally.geotagged,
+                "rejects": tally.rejects,
+                "seconds": self.seconds,
+                "posts_per_second": self.posts_per_second(),
+            })
+        );
+        let groups: [(&str, Vec<Count>); 5] = [
+            ("platform", tally.platforms()),
+            ("language", tally.languages()),
+            ("hashtag", tally.top_hashtags(self.top)),
+            ("account", tally.top_authors(self.top)),
+            ("notice", tally.notices()),
+        ];
+        for (kind, counts) in &groups {
+            for count in counts {
+                println!(
+                    "{}",
+                    serde_json::to_string(&CountLine {
+                        kind,
+                        key: &count.key,
+                        posts: count.count
+                    })?
+                );
+            }
+        }
+        for reject in &tally.sample_rejects {
+            println!(
+                "{}",
+                json!({"kind": "reject", "source": reject.source, "line": reject.line, "field": reject.field, "reason": reject.reason})
+            );
+        }
+        for event in &self.truth.events {
+            let mut value = serde_json::to_value(event)?;
+            if let Some(object) = value.as_object_mut() {
+                let event_kind = object.remove("kind");
+                object.insert("kind".into(), json!("injected"));
+                object.insert("event".into(), event_kind.unwrap_or_default());
+            }
+            println!("{value}");
+        }
+        Ok(())
+    }
+
+    fn print_tables(&self) {
+        let tally = self.tally;
+        let truth = self.truth;
+        println!(
+            "Starling demo: a simulated {}-hour crisis (seed {}), {} to {}",
+            (truth.end - truth.start).num_hours(),
+            truth.seed,
+            truth.start.format("%Y-%m-%d %H:%M"),
+            truth.end.format("%Y-%m-%d %H:%M UTC"),
+        );
+        println!(
+            "Pipeline: generate -> decode -> count. {} records decoded into {} posts in {:.2} s ({} posts/s)",
+            terminal::count(self.records),
+            terminal::count(tally.posts),
+            self.seconds,
+            terminal::count(self.posts_per_second() as u64),
+        );
+        println!(
+            "  {} shares, {} replies, {} quotes, {} geotagged; {} duplicates dropped (feeds repeat items across polls); {} rejected",
+            terminal::count(tally.shares),
+            terminal::count(tally.replies),
+            terminal::count(tally.quotes),
+            terminal::count(tally.geotagged),
+            terminal::count(tally.duplicates),
+            terminal::count(tally.rejects),
+        );
+        for reject in &tally.sample_rejects {
+            println!("  rejected: {}", safe(&reject.to_string()));
+        }
+        let total = tally.posts.max(1);
+        print_counts("Posts by platform", &tally.platforms(), total);
+        print_counts("Posts by declared language", &tally.languages(), total);
+        print_counts("Top hashtags", &tally.top_hashtags(self.top), total);
+        print_counts("Most active accounts", &tally.top_authors(self.top), total);
+        let notices = tally.notices();
+        if !notices.is_empty() {
+            print_counts("Stream notices", &notices, total);
+        }
+        println!();
+        println!("Injected into this scenario (ground truth: Starling does not detect these yet):");
+        for event in &truth.events {
+            println!("  {}", describe(event));
+        }
+    }
+}
+
+fn print_counts(title: &str, counts: &[Count], total: u64) {
+    println!();
+    println!("{title}");
+    for count in counts {
+        println!(
+            "  {:<32} {:>10}  {:>5.1}%",
+            safe(&count.key),
+            terminal::count(count.count),
+            count.count as f64 * 100.0 / total as f64
+        );
+    }
+}
+
+fn describe(event: &Event) -> String {
+    let at = |time: &chrono::DateTime<chrono::Utc>| time.format("%m-%d %H:%M").to_string();
+    match event {
+        Event::Burst {
+            key,
+            start,
+            peak,
+            end,
+            posts,
+            ..
+        } => format!(
+            "burst     {} rises from nothing at {}, peaks from {}, fades by {}: {} posts",
+            safe(key),
+            at(start),
+            at(peak),
+            at(end),
+            terminal::count(*posts)
+        ),
+        Event::Story {
+            title,
+            start,
+            posts,
+            languages,
+            ..
+        } => format!(
+            "story     \"{}\" breaks at {}: {} posts in {}",
+            safe(title),
+            at(start),
+            terminal::count(*posts),
+            languages.join(", ")
+        ),
+        Event::Campaign {
+            hashtag,
+            start,
+            end,
+            accounts,
+            posts,
+        } => format!(
+            "campaign  {} copy-pasted by {} accounts from {} to {}: {} posts",
+            safe(hashtag),
+            accounts.len(),
+            at(start),
+            at(end),
+            posts.len()
+        ),
+        Event::Silence {
+            scope,
+            key,
+            start,
+            end,
+        } => format!(
+            "silence   {} {} goes quiet from {} to {}",
+            match scope {
+                starling_simulate::SilenceScope::Platform => "platform",
+                starling_simulate::SilenceScope::Country => "country",
+            },
+            safe(key),
+            at(start),
+            at(end)
+        ),
+    }
+}

@@ -1,0 +1,52 @@
+//! One module per subcommand.
+
+pub mod demo;
+pub mod simulate;
+
+use std::path::PathBuf;
+
+use crate::config::{Config, ScenarioDefaults};
+
+/// What every command may need: the resolved data folder and the configuration file.
+#[derive(Debug)]
+pub struct Context {
+    /// `--data-dir`, else the configuration's `data_dir`, else `./starling-data`.
+    pub data_dir: PathBuf,
+    /// The configuration file's contents (defaults when there is none).
+    pub config: Config,
+}
+
+/// Scenario flags shared by `simulate` and `demo`.
+#[derive(Debug, clap::Args)]
+pub struct ScenarioArgs {
+    /// The seed: the same seed gives the same scenario, byte for byte [default: 2009]
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// How many hours the scenario spans, at least 24 [default: 72]
+    #[arg(long)]
+    pub hours: Option<u32>,
+    /// When the scenario starts, RFC 3339 [default: 2026-06-12T00:00:00Z]
+    #[arg(long, value_name = "TIME")]
+    pub start: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl ScenarioArgs {
+    /// The generator's configuration: flags first, then the configuration file, then defaults.
+    pub fn resolve(
+        &self,
+        posts: Option<u64>,
+        file: &ScenarioDefaults,
+        default_posts: u64,
+    ) -> starling_simulate::Config {
+        let defaults = starling_simulate::Config::default();
+        starling_simulate::Config {
+            seed: self.seed.or(file.seed).unwrap_or(defaults.seed),
+            posts: posts.or(file.posts).unwrap_or(default_posts),
+            hours: self.hours.or(file.hours).unwrap_or(defaults.hours),
+            start_unix: self
+                .start
+                .or(file.start)
+                .map_or(defaults.start_unix, |start| start.timestamp()),
+        }
+    }
+}
