@@ -30,8 +30,28 @@ pub struct ScenarioDefaults {
     pub posts: Option<u64>,
     /// How many hours the scenario spans.
     pub hours: Option<u32>,
-    /// When it starts (RFC 3339).
+    /// When it starts: a TOML date-time or an RFC 3339 string, with an offset.
+    #[serde(default, deserialize_with = "time")]
     pub start: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A time written either as a TOML offset date-time or as an RFC 3339 string.
+fn time<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Native(toml::value::Datetime),
+        Text(String),
+    }
+    let text = match Written::deserialize(deserializer)? {
+        Written::Native(time) => time.to_string(),
+        Written::Text(text) => text,
+    };
+    chrono::DateTime::parse_from_rfc3339(&text)
+        .map(|time| Some(time.with_timezone(&chrono::Utc)))
+        .map_err(|error| serde::de::Error::custom(format!("expected an RFC 3339 time with an offset, like 2026-06-12T00:00:00Z, not {text:?} ({error})")))
 }
 
 impl Config {
@@ -85,6 +105,22 @@ mod tests {
         );
         assert_eq!(config.demo.posts, Some(2000));
         assert_eq!(config.demo.seed, None);
+        let quoted = Config::parse("[demo]\nstart = \"2026-01-01T03:30:00+03:30\"\n").unwrap();
+        assert_eq!(
+            quoted.demo.start.unwrap().to_rfc3339(),
+            "2026-01-01T00:00:00+00:00"
+        );
+    }
+
+    #[test]
+    fn times_without_an_offset_are_errors() {
+        let error = Config::parse("[demo]\nstart = 2026-01-01T00:00:00\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("line 2, column 9: expected an RFC 3339 time with an offset"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod commands;
 mod config;
 mod terminal;
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -43,8 +44,13 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    let stdout = std::io::stdout();
+    let mut stdout = std::io::BufWriter::new(stdout.lock());
+    let result = run(cli, &mut stdout).and_then(|()| stdout.flush().map_err(anyhow::Error::from));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`starling demo | head`): stop quietly, as Unix tools do.
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
@@ -52,7 +58,15 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn run(cli: Cli, stdout: &mut dyn Write) -> anyhow::Result<()> {
     let config = match &cli.config {
         Some(path) => config::Config::load(path)?,
         None => config::Config::default(),
@@ -64,8 +78,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         .unwrap_or_else(|| PathBuf::from("starling-data"));
     let context = commands::Context { data_dir, config };
     match cli.command {
-        Command::Demo(args) => commands::demo::run(&context, args),
-        Command::Simulate(args) => commands::simulate::run(&context, args),
+        Command::Demo(args) => commands::demo::run(&context, args, stdout),
+        Command::Simulate(args) => commands::simulate::run(&context, args, stdout),
     }
 }
 

@@ -1,5 +1,6 @@
 //! `starling demo`: the whole pipeline on a generated scenario, with nothing to install.
 
+use std::io::Write;
 use std::time::Instant;
 
 use serde::Serialize;
@@ -28,7 +29,7 @@ pub struct Args {
     json: bool,
 }
 
-pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
+pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Result<()> {
     let config = args
         .scenario
         .resolve(args.posts, &context.config.demo, 200_000);
@@ -48,11 +49,10 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         top: args.top,
     };
     if args.json {
-        report.print_json()?
+        report.print_json(stdout)
     } else {
-        report.print_tables()
+        report.print_tables(stdout)
     }
-    Ok(())
 }
 
 struct Report<'a> {
@@ -75,9 +75,10 @@ impl Report<'_> {
         self.tally.posts as f64 / self.seconds.max(1e-9)
     }
 
-    fn print_json(&self) -> anyhow::Result<()> {
+    fn print_json(&self, stdout: &mut dyn Write) -> anyhow::Result<()> {
         let tally = self.tally;
-        println!(
+        writeln!(
+            stdout,
             "{}",
             json!({
                 "kind": "summary",
@@ -95,7 +96,7 @@ impl Report<'_> {
                 "seconds": self.seconds,
                 "posts_per_second": self.posts_per_second(),
             })
-        );
+        )?;
         let groups: [(&str, Vec<Count>); 5] = [
             ("platform", tally.platforms()),
             ("language", tally.languages()),
@@ -105,21 +106,23 @@ impl Report<'_> {
         ];
         for (kind, counts) in &groups {
             for count in counts {
-                println!(
+                writeln!(
+                    stdout,
                     "{}",
                     serde_json::to_string(&CountLine {
                         kind,
                         key: &count.key,
                         posts: count.count
                     })?
-                );
+                )?;
             }
         }
         for reject in &tally.sample_rejects {
-            println!(
+            writeln!(
+                stdout,
                 "{}",
                 json!({"kind": "reject", "source": reject.source, "line": reject.line, "field": reject.field, "reason": reject.reason})
-            );
+            )?;
         }
         for event in &self.truth.events {
             let mut value = serde_json::to_value(event)?;
@@ -128,29 +131,32 @@ impl Report<'_> {
                 object.insert("kind".into(), json!("injected"));
                 object.insert("event".into(), event_kind.unwrap_or_default());
             }
-            println!("{value}");
+            writeln!(stdout, "{value}")?;
         }
         Ok(())
     }
 
-    fn print_tables(&self) {
+    fn print_tables(&self, stdout: &mut dyn Write) -> anyhow::Result<()> {
         let tally = self.tally;
         let truth = self.truth;
-        println!(
+        writeln!(
+            stdout,
             "Starling demo: a simulated {}-hour crisis (seed {}), {} to {}",
             (truth.end - truth.start).num_hours(),
             truth.seed,
             truth.start.format("%Y-%m-%d %H:%M"),
             truth.end.format("%Y-%m-%d %H:%M UTC"),
-        );
-        println!(
+        )?;
+        writeln!(
+            stdout,
             "Pipeline: generate -> decode -> count. {} records decoded into {} posts in {:.2} s ({} posts/s)",
             terminal::count(self.records),
             terminal::count(tally.posts),
             self.seconds,
             terminal::count(self.posts_per_second() as u64),
-        );
-        println!(
+        )?;
+        writeln!(
+            stdout,
             "  {} shares, {} replies, {} quotes, {} geotagged; {} duplicates dropped (feeds repeat items across polls); {} rejected",
             terminal::count(tally.shares),
             terminal::count(tally.replies),
@@ -158,38 +164,59 @@ impl Report<'_> {
             terminal::count(tally.geotagged),
             terminal::count(tally.duplicates),
             terminal::count(tally.rejects),
-        );
+        )?;
         for reject in &tally.sample_rejects {
-            println!("  rejected: {}", safe(&reject.to_string()));
+            writeln!(stdout, "  rejected: {}", safe(&reject.to_string()))?;
         }
         let total = tally.posts.max(1);
-        print_counts("Posts by platform", &tally.platforms(), total);
-        print_counts("Posts by declared language", &tally.languages(), total);
-        print_counts("Top hashtags", &tally.top_hashtags(self.top), total);
-        print_counts("Most active accounts", &tally.top_authors(self.top), total);
+        print_counts(stdout, "Posts by platform", &tally.platforms(), total)?;
+        print_counts(
+            stdout,
+            "Posts by declared language",
+            &tally.languages(),
+            total,
+        )?;
+        print_counts(stdout, "Top hashtags", &tally.top_hashtags(self.top), total)?;
+        print_counts(
+            stdout,
+            "Most active accounts",
+            &tally.top_authors(self.top),
+            total,
+        )?;
         let notices = tally.notices();
         if !notices.is_empty() {
-            print_counts("Stream notices", &notices, total);
+            print_counts(stdout, "Stream notices", &notices, total)?;
         }
-        println!();
-        println!("Injected into this scenario (ground truth: Starling does not detect these yet):");
+        writeln!(stdout)?;
+        writeln!(
+            stdout,
+            "Injected into this scenario (ground truth: Starling does not detect these yet):"
+        )?;
         for event in &truth.events {
-            println!("  {}", describe(event));
+            writeln!(stdout, "  {}", describe(event))?;
         }
+        Ok(())
     }
 }
 
-fn print_counts(title: &str, counts: &[Count], total: u64) {
-    println!();
-    println!("{title}");
+fn print_counts(
+    stdout: &mut dyn Write,
+    title: &str,
+    counts: &[Count],
+    total: u64,
+) -> std::io::Result<()> {
+    writeln!(stdout)?;
+    writeln!(stdout, "{title}")?;
     for count in counts {
-        println!(
+        writeln!(
+            stdout,
             "  {:<32} {:>10}  {:>5.1}%",
             safe(&count.key),
             terminal::count(count.count),
             count.count as f64 * 100.0 / total as f64
-        );
+        )?;
     }
+    Ok(())
 }
 
 fn describe(event: &Event) -> String {

@@ -60,7 +60,7 @@ struct Summary {
     events: usize,
 }
 
-pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
+pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Result<()> {
     let config = args
         .scenario
         .resolve(args.posts, &context.config.simulate, 100_000);
@@ -144,9 +144,9 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         events: truth.events.len(),
     };
     if args.json {
-        println!("{}", serde_json::to_string(&summary)?);
+        writeln!(stdout, "{}", serde_json::to_string(&summary)?)?;
     } else {
-        print_summary(&summary);
+        print_summary(stdout, &summary)?;
     }
     Ok(())
 }
@@ -184,8 +184,9 @@ fn prepare(out: &Path) -> anyhow::Result<()> {
     fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))
 }
 
-fn print_summary(summary: &Summary) {
-    println!(
+fn print_summary(stdout: &mut dyn Write, summary: &Summary) -> std::io::Result<()> {
+    writeln!(
+        stdout,
         "Generated {} posts (seed {}, {} hours from {}) in {:.2} s: {} posts/s",
         terminal::count(summary.posts),
         summary.seed,
@@ -193,20 +194,22 @@ fn print_summary(summary: &Summary) {
         summary.start,
         summary.seconds,
         terminal::count(summary.posts_per_second as u64),
-    );
+    )?;
     for file in &summary.files {
         let unit = match file.path.as_str() {
             "rss/" => "documents",
             GROUND_TRUTH => "events",
             _ => "lines",
         };
-        println!(
+        writeln!(
+            stdout,
             "  {:<26} {:>10} {:<9} {:>8.1} MB",
             file.path,
             terminal::count(file.records),
             unit,
             file.bytes as f64 / 1e6
-        );
+        )?;
     }
-    println!("Written to {}", summary.out);
+    writeln!(stdout, "Written to {}", summary.out)?;
+    Ok(())
 }

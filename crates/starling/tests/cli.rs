@@ -1,0 +1,211 @@
+//! The `starling` binary as a user runs it.
+#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed, and says where")]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn starling(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_starling"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+/// Every file under `dir` by relative path, with its bytes.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut found = BTreeMap::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let relative = path.strip_prefix(dir).unwrap().display().to_string();
+                found.insert(relative, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn simulate_writes_the_same_bytes_for_the_same_seed() {
+    let temp = tempfile::tempdir().unwrap();
+    let first = temp.path().join("first");
+    let second = temp.path().join("second");
+    for out in [&first, &second] {
+        stdout(&starling(&[
+            "simulate",
+            "--seed",
+            "42",
+            "--posts",
+            "3000",
+            "--out",
+            out.to_str().unwrap(),
+        ]));
+    }
+    let (first_files, second_files) = (files(&first), files(&second));
+    assert!(first_files.contains_key("twitter-v2.jsonl"));
+    assert!(first_files.contains_key("mastodon.jsonl"));
+    assert!(first_files.contains_key("bluesky-jetstream.jsonl"));
+    assert!(
+        first_files
+            .keys()
+            .any(|path| path.starts_with("rss/") && path.ends_with(".xml"))
+    );
+    assert!(first_files == second_files, "same seed, different bytes");
+
+    // Generating again into the same folder replaces the scenario, and the JSON summary
+    // accounts for every post.
+    let summary = stdout(&starling(&[
+        "simulate",
+        "--seed",
+        "43",
+        "--posts",
+        "2000",
+        "--out",
+        first.to_str().unwrap(),
+        "--json",
+    ]));
+    let summary: serde_json::Value = serde_json::from_str(summary.trim()).unwrap();
+    assert_eq!(summary["posts"], 2000);
+    assert_eq!(summary["events"], 5);
+    let truth: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(first.join("ground-truth.json")).unwrap()).unwrap();
+    assert_eq!(truth["seed"], 43);
+    assert!(files(&first) != second_files);
+}
+
+#[test]
+fn simulate_never_deletes_a_folder_it_did_not_write() {
+    let temp = tempfile::tempdir().unwrap();
+    std::fs::write(temp.path().join("notes.txt"), "mine").unwrap();
+    let output = starling(&[
+        "simulate",
+        "--posts",
+        "1000",
+        "--out",
+        temp.path().to_str().unwrap(),
+    ]);
+    assert!(!output.status.success());
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        error.contains("is not empty and holds no scenario"),
+        "{error}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(temp.path().join("notes.txt")).unwrap(),
+        "mine"
+    );
+}
+
+#[test]
+fn demo_json_reports_every_post_and_what_was_injected() {
+    let lines = stdout(&starling(&["demo", "--posts", "4000", "--json"]));
+    let objects: Vec<serde_json::Value> = lines
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let summary = &objects[0];
+    assert_eq!(summary["kind"], "summary");
+    assert_eq!(summary["posts"], 4000);
+    assert_eq!(summary["rejects"], 0);
+    let per_platform: u64 = objects
+        .iter()
+        .filter(|object| object["kind"] == "platform")
+        .map(|object| object["posts"].as_u64().unwrap())
+        .sum();
+    assert_eq!(per_platform, 4000);
+    let injected: Vec<&str> = objects
+        .iter()
+        .filter(|object| object["kind"] == "injected")
+        .map(|object| object["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        injected,
+        ["burst", "story", "campaign", "silence", "silence"]
+    );
+    assert!(
+        objects
+            .iter()
+            .any(|object| object["kind"] == "hashtag" && object["key"] == "#پشت_بام")
+    );
+}
+
+#[test]
+fn demo_tables_name_platforms_languages_and_hashtags() {
+    let text = stdout(&starling(&["demo", "--posts", "2000"]));
+    for expected in [
+        "Posts by platform",
+        "twitter",
+        "mastodon",
+        "bluesky",
+        "rss",
+        "Posts by declared language",
+        "fa ",
+        "Top hashtags",
+        "Injected into this scenario",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn configuration_errors_name_line_and_column() {
+    let temp = tempfile::tempdir().unwrap();
+    let config = temp.path().join("starling.toml");
+    std::fs::write(&config, "[demo]\nposts = 2000\nseeed = 3\n").unwrap();
+    let output = starling(&["--config", config.to_str().unwrap(), "demo"]);
+    assert!(!output.status.success());
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        error.contains("line 3, column 1: unknown field `seeed`"),
+        "{error}"
+    );
+}
+
+#[test]
+fn configuration_sets_defaults_and_flags_override_them() {
+    let temp = tempfile::tempdir().unwrap();
+    let config = temp.path().join("starling.toml");
+    let data = temp.path().join("data");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = {:?}\n[simulate]\nposts = 1500\nseed = 5\n",
+            data.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let summary = stdout(&starling(&[
+        "--config",
+        config.to_str().unwrap(),
+        "simulate",
+        "--seed",
+        "6",
+        "--json",
+    ]));
+    let summary: serde_json::Value = serde_json::from_str(summary.trim()).unwrap();
+    assert_eq!(summary["posts"], 1500);
+    assert_eq!(summary["seed"], 6);
+    assert!(data.join("scenario").join("ground-truth.json").is_file());
+}
+
+#[test]
+fn help_lists_the_commands_an_analyst_needs() {
+    let help = stdout(&starling(&["--help"]));
+    for command in ["demo", "simulate", "--data-dir", "--config"] {
+        assert!(help.contains(command), "{help}");
+    }
+}
