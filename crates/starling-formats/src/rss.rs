@@ -45,13 +45,12 @@ pub(crate) fn decode(bytes: &[u8], context: &Context<'_>, decoded: &mut Decoded)
             ));
             continue;
         }
-        let Some(created_at) = entry.published.or(entry.updated).or(feed.updated) else {
-            decoded.rejects.push(context.reject(
-                format!("item[{index}].pubDate"),
-                "no date on the item or the feed",
-            ));
-            continue;
-        };
+        // Many real feeds date nothing; the time it was collected is then the best we know.
+        let created_at = entry
+            .published
+            .or(entry.updated)
+            .or(feed.updated)
+            .unwrap_or(context.collected_at);
         let body = entry
             .summary
             .as_ref()

@@ -21,6 +21,8 @@ struct Page<'a> {
     errors: Vec<ApiError>,
     #[serde(default)]
     __twarc: Option<Twarc>,
+    #[serde(default)]
+    meta: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Deserialize, Default)]
@@ -76,7 +78,6 @@ struct PlaceJson {
 #[derive(Deserialize)]
 struct Tweet {
     id: String,
-    #[serde(default)]
     text: String,
     #[serde(default)]
     author_id: Option<String>,
@@ -185,6 +186,12 @@ pub(crate) fn decode(bytes: &[u8], context: &Context<'_>, decoded: &mut Decoded)
             return;
         }
     };
+    if page.data.is_none() && page.errors.is_empty() && page.meta.is_none() {
+        let reason = "no `data`, `errors` or `meta`: not a v2 response page (twarc2 flattened \
+                      tweets and compliance files are not decoded yet)";
+        decoded.rejects.push(context.reject("record", reason));
+        return;
+    }
     let collected_at = page
         .__twarc
         .as_ref()

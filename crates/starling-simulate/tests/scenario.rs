@@ -1,5 +1,8 @@
 //! The generator's promises: same seed, same bytes; and every injected event is really in the
-#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed, and says where")]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test that cannot unwrap has failed, and says where"
+)]
 //! posts, as Starling's own decoders read them back.
 
 use std::collections::{HashMap, HashSet};

@@ -1,5 +1,8 @@
 //! The `starling` binary as a user runs it.
-#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed, and says where")]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test that cannot unwrap has failed, and says where"
+)]
 
 use std::collections::BTreeMap;
 use std::path::Path;

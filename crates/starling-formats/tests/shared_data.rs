@@ -1,0 +1,243 @@
+//! Decoders against real third-party captures from `../shared/data` (see its README).
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test that cannot unwrap has failed, and says where"
+)]
+
+use std::path::Path;
+
+use starling_formats::{Context, Decoded, Format, decode};
+use starling_model::Source;
+
+fn decode_lines(path: &Path, format: Format) -> Decoded {
+    let text = std::fs::read_to_string(path).unwrap();
+    let source = Source::File(path.file_name().unwrap().to_string_lossy().into_owned());
+    let mut all = Decoded::default();
+    for (index, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+    {
+        let mut context = Context::new(&source, "2026-01-01T00:00:00Z".parse().unwrap());
+        context.line = Some(index as u64 + 1);
+        let decoded = decode(format, line.as_bytes(), &context);
+        all.posts.extend(decoded.posts);
+        all.notices.extend(decoded.notices);
+        all.rejects.extend(decoded.rejects);
+    }
+    all
+}
+
+/// The number of items in `data` and in `errors` of every parseable line, counted without
+/// Starling's decoder.
+fn count_items(path: &Path) -> (usize, usize) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut items = (0, 0);
+    for value in text
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+    {
+        items.0 += match &value["data"] {
+            serde_json::Value::Array(tweets) => tweets.len(),
+            serde_json::Value::Object(_) => 1,
+            _ => 0,
+        };
+        items.1 += value["errors"].as_array().map_or(0, Vec::len);
+    }
+    items
+}
+
+const TWEET_PAGES: &[&str] = &[
+    "2sets.jsonl",
+    "brexit.jsonl",
+    "cashtags.jsonl",
+    "cotweet.jsonl",
+    "edited.jsonl",
+    "edited_after.jsonl",
+    "edited_before.jsonl",
+    "entities_test.jsonl",
+    "geo_tweets.jsonl",
+    "kpop.jsonl",
+    "many_urls.jsonl",
+    "media_policy_violation_off.jsonl",
+    "media_policy_violation_on.jsonl",
+    "media_tweet.jsonl",
+    "mentions_tweet.jsonl",
+    "noflat.jsonl",
+    "quoted_edit.jsonl",
+    "streaming_output_with_error.jsonl",
+    "two_tweets.jsonl",
+    "verified_type.jsonl",
+    "withheld.jsonl",
+];
+
+#[test]
+fn every_real_v2_tweet_is_decoded_and_every_error_kept() {
+    let Some(dir) = starling_testkit::shared_data("platforms/twitter-v2-twarc-csv/test-data")
+    else {
+        return;
+    };
+    let (mut posts, mut expected_posts, mut notices, mut expected_notices) = (0, 0, 0, 0);
+    let mut rejects = Vec::new();
+    let mut spans = (0, 0);
+    for name in TWEET_PAGES {
+        let path = dir.join(name);
+        let decoded = decode_lines(&path, Format::TwitterV2);
+        let (tweets, errors) = count_items(&path);
+        assert_eq!(decoded.posts.len(), tweets, "{name}");
+        posts += decoded.posts.len();
+        expected_posts += tweets;
+        notices += decoded.notices.len();
+        expected_notices += errors;
+        rejects.extend(decoded.rejects);
+        for post in &decoded.posts {
+            assert!(
+                post.raw
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!("\"{}\"", post.id))
+            );
+            for hashtag in &post.entities.hashtags {
+                let Some(span) = hashtag.span else { continue };
+                spans.0 += 1;
+                let shown = span.slice(&post.text).unwrap_or_default();
+                spans.1 += usize::from(
+                    shown.trim_start_matches(['#', '＃']).to_lowercase()
+                        == hashtag.tag.to_lowercase(),
+                );
+            }
+        }
+    }
+    assert!(expected_posts > 1_400, "{expected_posts}");
+    assert_eq!(posts, expected_posts);
+    assert_eq!(notices, expected_notices);
+    // The one truncated line of the stream capture, and nothing else.
+    assert_eq!(rejects.len(), 1, "{rejects:?}");
+    assert_eq!(rejects[0].source, "streaming_output_with_error.jsonl");
+    assert_eq!(rejects[0].line, Some(8));
+    assert!(rejects[0].reason.contains("column"), "{}", rejects[0]);
+    // Entity offsets are code points into the text as Twitter returns it.
+    assert!(
+        spans.0 > 300 && spans.1 == spans.0,
+        "{} of {} hashtag spans fit",
+        spans.1,
+        spans.0
+    );
+}
+
+#[test]
+fn real_geotagged_tweets_keep_their_place() {
+    let Some(dir) = starling_testkit::shared_data("platforms/twitter-v2-twarc-csv/test-data")
+    else {
+        return;
+    };
+    let decoded = decode_lines(&dir.join("geo_tweets.jsonl"), Format::TwitterV2);
+    assert_eq!(decoded.posts.len(), 2);
+    // One has an exact point (GeoJSON order, longitude first), the other a place.
+    let point = decoded.posts[0].geo.as_ref().unwrap().point.unwrap();
+    assert_eq!((point.lat, point.lon), (88.01785747, 42.77810097));
+    let geo = decoded.posts[1].geo.as_ref().unwrap();
+    assert_eq!(geo.place.as_ref().unwrap().name, "Berlin, Germany");
+    assert_eq!(geo.country.as_deref(), Some("DE"));
+}
+
+#[test]
+fn files_that_are_not_tweet_pages_are_rejected_not_misread() {
+    let Some(dir) = starling_testkit::shared_data("platforms/twitter-v2-twarc-csv/test-data")
+    else {
+        return;
+    };
+    for (name, expected) in [
+        ("users.jsonl", "not a tweet object"),
+        ("flat.jsonl", "not a v2 response page"),
+        ("tweets_compliance.jsonl", "not a v2 response page"),
+    ] {
+        let decoded = decode_lines(&dir.join(name), Format::TwitterV2);
+        assert!(decoded.posts.is_empty(), "{name}");
+        assert!(!decoded.rejects.is_empty(), "{name}");
+        assert!(
+            decoded
+                .rejects
+                .iter()
+                .all(|reject| reject.reason.contains(expected)),
+            "{name}: {:?}",
+            decoded.rejects[0]
+        );
+    }
+}
+
+#[test]
+fn real_feeds_yield_as_many_items_as_feed_rs_finds() {
+    let Some(dir) = starling_testkit::shared_data("feeds/feed-rs/fixture") else {
+        return;
+    };
+    let mut feeds = 0;
+    let mut items = 0;
+    let mut paths: Vec<_> = walk(&dir);
+    paths.sort();
+    for expected_path in paths
+        .iter()
+        .filter(|path| path.to_string_lossy().ends_with(".serde.json"))
+    {
+        // feed-rs keeps each fixture's parsed form beside it, with the same stem.
+        let stem = expected_path
+            .to_string_lossy()
+            .trim_end_matches(".serde.json")
+            .to_owned();
+        let Some(feed_path) = paths.iter().find(|path| {
+            let name = path.to_string_lossy();
+            name.starts_with(&format!("{stem}.")) && !name.ends_with(".serde.json")
+        }) else {
+            continue;
+        };
+        let expected: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(expected_path).unwrap()).unwrap();
+        let entries = expected["entries"].as_array().map_or(0, Vec::len);
+        let bytes = std::fs::read(feed_path).unwrap();
+        let source = Source::File(feed_path.display().to_string());
+        let decoded = decode(
+            Format::Rss,
+            &bytes,
+            &Context::new(&source, "2026-01-01T00:00:00Z".parse().unwrap()),
+        );
+        assert!(
+            decoded.rejects.is_empty(),
+            "{}: {:?}",
+            feed_path.display(),
+            decoded.rejects
+        );
+        assert_eq!(decoded.posts.len(), entries, "{}", feed_path.display());
+        for post in &decoded.posts {
+            assert!(post.key.as_str().starts_with("rss:"), "{}", post.key);
+        }
+        feeds += 1;
+        items += entries;
+    }
+    assert!(feeds >= 60, "{feeds}");
+    assert!(items >= 80, "{items}");
+    let invalid = std::fs::read(dir.join("rss2/rss_2.0_invalid_1.xml")).unwrap();
+    let source = Source::File("rss_2.0_invalid_1.xml".into());
+    let decoded = decode(
+        Format::Rss,
+        &invalid,
+        &Context::new(&source, "2026-01-01T00:00:00Z".parse().unwrap()),
+    );
+    assert_eq!(
+        decoded.rejects[0].field, "document",
+        "{:?}",
+        decoded.rejects
+    );
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(walk(&path))
+        } else {
+            found.push(path)
+        }
+    }
+    found
+}
