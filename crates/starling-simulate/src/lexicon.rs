@@ -19,6 +19,8 @@ pub struct Language {
     pub hashtags: &'static [&'static str],
     /// Sentences about the breaking story (the dormitory raid).
     pub story: &'static [&'static str],
+    /// Words that appear in the story's sentences and nowhere else, to find it by.
+    pub story_terms: &'static [&'static str],
     /// Sentences that go with the bursting hashtag (the rooftop chants).
     pub rooftops: &'static [&'static str],
     /// Headline openers for news outlets.
@@ -62,6 +64,7 @@ pub const LANGUAGES: &[Language] = &[
             "دانشجویان در حمله به خوابگاه {city} زخمی شده‌اند",
             "تصاویر حمله به کوی دانشگاه را ببینید",
         ],
+        story_terms: &["کوی دانشگاه", "خوابگاه"],
         rooftops: &[
             "صدای شعار از پشت بام‌های {city}",
             "امشب ساعت ده همه روی پشت بام",
@@ -96,6 +99,7 @@ pub const LANGUAGES: &[Language] = &[
             "Students injured in the dormitory raid in {city}, friends say",
             "Photos from the dormitory raid in {city}",
         ],
+        story_terms: &["dormitory"],
         rooftops: &[
             "Chants from the rooftops all over {city} tonight",
             "Listen: the rooftops of {city} at 10pm",
@@ -121,6 +125,7 @@ pub const LANGUAGES: &[Language] = &[
             "اقتحام السكن الجامعي في {city} الليلة الماضية",
             "إصابة طلاب في اقتحام السكن الجامعي في {city}",
         ],
+        story_terms: &["السكن الجامعي"],
         rooftops: &["هتافات من فوق أسطح المنازل في {city} الليلة"],
         headline_prefixes: &["عاجل:", ""],
     },
@@ -137,6 +142,7 @@ pub const LANGUAGES: &[Language] = &[
         ],
         hashtags: &["#Irán", "#EleccionesIrán", "#IranElection"],
         story: &["Asalto nocturno a la residencia universitaria de {city}"],
+        story_terms: &["residencia universitaria"],
         rooftops: &["Gritos desde las azoteas de {city} esta noche"],
         headline_prefixes: &["Última hora:", ""],
     },
@@ -153,6 +159,7 @@ pub const LANGUAGES: &[Language] = &[
         ],
         hashtags: &["#Iran", "#Téhéran", "#IranElection"],
         story: &["Raid nocturne contre la résidence universitaire de {city}"],
+        story_terms: &["résidence universitaire"],
         rooftops: &["Des cris depuis les toits de {city} ce soir"],
         headline_prefixes: &["Direct :", ""],
     },
@@ -169,6 +176,7 @@ pub const LANGUAGES: &[Language] = &[
         ],
         hashtags: &["#İran", "#İranSeçimleri"],
         story: &["{city} üniversite yurduna gece baskını"],
+        story_terms: &["yurduna"],
         rooftops: &["Bu gece {city} çatılarından sloganlar yükseliyor"],
         headline_prefixes: &["Son dakika:", ""],
     },
@@ -184,6 +192,7 @@ pub const LANGUAGES: &[Language] = &[
         ],
         hashtags: &["#Иран", "#выборы"],
         story: &["Ночной налёт на университетское общежитие в городе {city}"],
+        story_terms: &["общежитие"],
         rooftops: &["Сегодня ночью с крыш в городе {city} звучат лозунги"],
         headline_prefixes: &["Срочно:", ""],
     },
@@ -200,6 +209,7 @@ pub const LANGUAGES: &[Language] = &[
         ],
         hashtags: &["#Iran", "#IranWahl"],
         story: &["Nächtlicher Überfall auf das Studentenwohnheim in {city}"],
+        story_terms: &["Studentenwohnheim"],
         rooftops: &["Heute Nacht Rufe von den Dächern in {city}"],
         headline_prefixes: &["Eilmeldung:", ""],
     },

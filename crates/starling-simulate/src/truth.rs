@@ -82,6 +82,8 @@ pub enum Event {
         posts: u64,
         /// Languages it was reported in.
         languages: Vec<String>,
+        /// Words (in every language) found in posts about it and in no other post.
+        terms: Vec<String>,
         /// The first posts about it.
         sample_posts: Vec<String>,
     },
@@ -161,6 +163,12 @@ impl GroundTruth {
                     end: story_end,
                     posts: 0,
                     languages: Vec::new(),
+                    terms: LANGUAGES
+                        .iter()
+                        .flat_map(|language| {
+                            language.story_terms.iter().map(|term| (*term).to_owned())
+                        })
+                        .collect(),
                     sample_posts: Vec::new(),
                 },
                 Event::Campaign {
