@@ -109,3 +109,16 @@ fn rss_items_keep_their_own_raw_bytes() {
             .starts_with("<item><title>C</title>")
     );
 }
+
+#[test]
+fn twitter_text_is_unescaped_and_entity_offsets_follow() {
+    // Offsets count the escaped text: "#b" is at code points 12..14 of "a &amp; &lt;3 #b".
+    let page = br#"{"data":[{"id":"1403216129661628420","text":"a &amp; &lt;3 #b","created_at":"2021-06-11T05:00:00.000Z","entities":{"hashtags":[{"start":14,"end":16,"tag":"b"}]}}]}"#;
+    let source = Source::Generated("test".into());
+    let decoded = decode(Format::TwitterV2, page, &context(&source));
+    let post = &decoded.posts[0];
+    assert_eq!(post.text, "a & <3 #b");
+    let span = post.entities.hashtags[0].span.unwrap();
+    assert_eq!(span.slice(&post.text), Some("#b"));
+    assert_eq!((span.start, span.end), (7, 9));
+}

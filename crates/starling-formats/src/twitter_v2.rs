@@ -340,11 +340,15 @@ fn tweet_to_post(
         .note_tweet
         .as_ref()
         .map_or(source.text.as_str(), |note| note.text.as_str());
-    let text = nfc(text_source);
+    // Twitter escapes `&`, `<` and `>` and counts entity offsets in the escaped text.
+    let (plain, offsets) = unescape(text_source);
+    let text = nfc(&plain);
+    // Normalization can move code points; then the offsets no longer fit and are dropped.
+    let offsets = (text == plain).then_some(offsets);
     let entities = source
         .entities
         .as_ref()
-        .map(|entities| convert_entities(entities, &text))
+        .map(|entities| convert_entities(entities, &text, offsets.as_deref()))
         .unwrap_or_default();
     let geo = tweet.geo.as_ref().map(|geo| {
         let place = geo
@@ -401,8 +405,11 @@ fn tweet_to_post(
 }
 
 /// Converts v2 entities (code point offsets) to the model, dropping spans that do not fit.
-fn convert_entities(entities: &TweetEntities, text: &str) -> Entities {
-    let span = |start: usize, end: usize| Span::from_chars(text, start, end);
+fn convert_entities(entities: &TweetEntities, text: &str, offsets: Option<&[usize]>) -> Entities {
+    let span = |start: usize, end: usize| {
+        let offsets = offsets?;
+        Span::from_chars(text, *offsets.get(start)?, *offsets.get(end)?)
+    };
     Entities {
         hashtags: entities
             .hashtags
@@ -439,6 +446,31 @@ fn convert_entities(entities: &TweetEntities, text: &str) -> Entities {
             })
             .collect(),
     }
+}
+
+/// Undoes Twitter's escaping of `&amp;`, `&lt;` and `&gt;` (and nothing else, as Twitter
+/// escapes nothing else). Also returns, for each code point index of the escaped text (and
+/// its end), the matching code point index in the plain text.
+fn unescape(escaped: &str) -> (String, Vec<usize>) {
+    let mut plain = String::with_capacity(escaped.len());
+    let mut offsets = Vec::with_capacity(escaped.len() + 1);
+    let mut plain_chars = 0;
+    let mut rest = escaped;
+    while let Some(character) = rest.chars().next() {
+        let replaced = [("&amp;", '&'), ("&lt;", '<'), ("&gt;", '>')]
+            .into_iter()
+            .find(|(entity, _)| rest.starts_with(entity));
+        let (consumed, output) = match replaced {
+            Some((entity, output)) => (entity, output),
+            None => (&rest[..character.len_utf8()], character),
+        };
+        offsets.extend(std::iter::repeat_n(plain_chars, consumed.chars().count()));
+        plain.push(output);
+        plain_chars += 1;
+        rest = &rest[consumed.len()..];
+    }
+    offsets.push(plain_chars);
+    (plain, offsets)
 }
 
 /// The creation time encoded in a snowflake id (ids from November 2010 on).

@@ -364,7 +364,21 @@ fn text_and_entities(
     salt: u64,
 ) -> (String, Option<TweetEntities>) {
     let mut link = 0u64;
-    let (text, placed) = layout(segments, |segment| match segment {
+    // Twitter sends `&`, `<` and `>` escaped in `text`, and counts entity offsets in the
+    // escaped text.
+    let escaped: Vec<Segment> = segments
+        .iter()
+        .map(|segment| match segment {
+            Segment::Text(words) if words.contains(['&', '<', '>']) => Segment::Text(
+                words
+                    .replace('&', "&amp;")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;"),
+            ),
+            other => other.clone(),
+        })
+        .collect();
+    let (text, placed) = layout(&escaped, |segment| match segment {
         Segment::Hashtag(tag) => format!("#{tag}"),
         Segment::Mention(account) => format!("@{}", accounts[*account].handle),
         Segment::Url(url) => {
