@@ -72,18 +72,36 @@ impl EntityExtractor {
     /// An extractor that, like Twitter, also finds URLs written without a scheme
     /// (`example.com`).
     pub fn new() -> EntityExtractor {
-        EntityExtractor { extractor: Extractor::new() }
+        EntityExtractor {
+            extractor: Extractor::new(),
+        }
     }
 
-    /// Every hashtag, cashtag, mention, list and URL, in text order (Twitter's rules).
+    /// Every hashtag, cashtag, mention, list and URL (with or without a scheme), in text
+    /// order: as twitter-text's `extractEntitiesWithIndices`, each kind extracted on its own,
+    /// then overlaps removed in favour of the earlier entity.
     pub fn all(&self, text: &str) -> Vec<Found> {
-        convert(text, self.extractor.extract_entities_with_indices(text))
+        merge(vec![
+            self.urls(text),
+            self.hashtags(text),
+            self.mentions_or_lists(text),
+            self.cashtags(text),
+        ])
     }
 
     /// As [`EntityExtractor::all`], with `@user@domain` mentions kept whole, as Mastodon and
     /// other federated platforms write them.
     pub fn all_federated(&self, text: &str) -> Vec<Found> {
-        convert(text, self.extractor.extract_entities_with_indices_federated(text))
+        let mentions = convert(
+            text,
+            self.extractor.extract_federated_mentions_with_indices(text),
+        );
+        merge(vec![
+            self.urls(text),
+            self.hashtags(text),
+            mentions,
+            self.cashtags(text),
+        ])
     }
 
     /// Only the hashtags.
@@ -98,12 +116,19 @@ impl EntityExtractor {
 
     /// Only the mentions of accounts (not of lists).
     pub fn mentions(&self, text: &str) -> Vec<Found> {
-        convert(text, self.extractor.extract_mentioned_screennames_with_indices(text))
+        convert(
+            text,
+            self.extractor
+                .extract_mentioned_screennames_with_indices(text),
+        )
     }
 
     /// Mentions of accounts and of lists (`@user/list`).
     pub fn mentions_or_lists(&self, text: &str) -> Vec<Found> {
-        convert(text, self.extractor.extract_mentions_or_lists_with_indices(text))
+        convert(
+            text,
+            self.extractor.extract_mentions_or_lists_with_indices(text),
+        )
     }
 
     /// Only the URLs.
@@ -113,27 +138,49 @@ impl EntityExtractor {
 
     /// The account a text replies to, when it starts with a mention (after optional spaces).
     pub fn reply_to(&self, text: &str) -> Option<String> {
-        self.extractor.extract_reply_username(text).map(|entity| entity.value.to_owned())
+        self.extractor
+            .extract_reply_username(text)
+            .map(|entity| entity.value.to_owned())
     }
 
     /// The text's entities in the post model; federated mentions are kept whole when
     /// `federated` is true (Mastodon), split as Twitter would otherwise.
     pub fn entities_of(&self, text: &str, federated: bool) -> Entities {
-        let found = if federated { self.all_federated(text) } else { self.all(text) };
+        let found = if federated {
+            self.all_federated(text)
+        } else {
+            self.all(text)
+        };
         let mut entities = Entities::default();
         for item in found {
             let span = Some(item.span);
             match item.kind {
-                Kind::Hashtag => entities.hashtags.push(Hashtag { tag: item.value, span }),
-                Kind::Cashtag => entities.cashtags.push(Hashtag { tag: item.value, span }),
-                Kind::Mention | Kind::FederatedMention => {
-                    entities.mentions.push(Mention { handle: item.value, id: None, span })
-                }
+                Kind::Hashtag => entities.hashtags.push(Hashtag {
+                    tag: item.value,
+                    span,
+                }),
+                Kind::Cashtag => entities.cashtags.push(Hashtag {
+                    tag: item.value,
+                    span,
+                }),
+                Kind::Mention | Kind::FederatedMention => entities.mentions.push(Mention {
+                    handle: item.value,
+                    id: None,
+                    span,
+                }),
                 Kind::List => {
                     let handle = format!("{}{}", item.value, item.list_slug.unwrap_or_default());
-                    entities.mentions.push(Mention { handle, id: None, span });
+                    entities.mentions.push(Mention {
+                        handle,
+                        id: None,
+                        span,
+                    });
                 }
-                Kind::Url => entities.urls.push(UrlEntity { url: item.value, expanded_url: None, span }),
+                Kind::Url => entities.urls.push(UrlEntity {
+                    url: item.value,
+                    expanded_url: None,
+                    span,
+                }),
             }
         }
         entities
@@ -145,15 +192,34 @@ impl EntityExtractor {
     }
 }
 
+/// All entities in text order, dropping any that overlaps one before it.
+fn merge(groups: Vec<Vec<Found>>) -> Vec<Found> {
+    let mut all: Vec<Found> = groups.into_iter().flatten().collect();
+    all.sort_by_key(|item| (item.span.byte_start, item.span.byte_end));
+    let mut kept: Vec<Found> = Vec::with_capacity(all.len());
+    for item in all {
+        if kept
+            .last()
+            .is_none_or(|previous| previous.span.byte_end <= item.span.byte_start)
+        {
+            kept.push(item);
+        }
+    }
+    kept
+}
+
 /// Converts twitter-text's entities (UTF-16 offsets) into [`Found`]s with spans.
 fn convert(text: &str, entities: Vec<Entity<'_>>) -> Vec<Found> {
     let mut cursor = Utf16Cursor::new(text);
     let mut found = Vec::with_capacity(entities.len());
     for entity in entities {
-        let (Some(start), Some(end)) = (cursor.byte_at(entity.start), cursor.byte_at(entity.end)) else {
+        let (Some(start), Some(end)) = (cursor.byte_at(entity.start), cursor.byte_at(entity.end))
+        else {
             continue;
         };
-        let Some(span) = Span::from_bytes(text, start, end) else { continue };
+        let Some(span) = Span::from_bytes(text, start, end) else {
+            continue;
+        };
         let kind = match entity.t {
             Type::HASHTAG => Kind::Hashtag,
             Type::CASHTAG => Kind::Cashtag,
@@ -168,7 +234,12 @@ fn convert(text: &str, entities: Vec<Entity<'_>>) -> Vec<Found> {
             _ => entity.value.to_owned(),
         };
         let list_slug = (!entity.list_slug.is_empty()).then(|| entity.list_slug.to_owned());
-        found.push(Found { kind, value, list_slug, span });
+        found.push(Found {
+            kind,
+            value,
+            list_slug,
+            span,
+        });
     }
     found
 }
@@ -182,7 +253,11 @@ struct Utf16Cursor<'a> {
 
 impl<'a> Utf16Cursor<'a> {
     fn new(text: &'a str) -> Utf16Cursor<'a> {
-        Utf16Cursor { text, byte: 0, utf16: 0 }
+        Utf16Cursor {
+            text,
+            byte: 0,
+            utf16: 0,
+        }
     }
 
     /// The byte offset of UTF-16 offset `target`; offsets may repeat or grow, and a smaller
@@ -201,9 +276,68 @@ impl<'a> Utf16Cursor<'a> {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_finds_every_kind_including_urls_without_a_scheme() {
+        let extractor = EntityExtractor::new();
+        let found = extractor.all("$TSLA example.com #a @b/list @c http://x.org/#frag");
+        let summary: Vec<(Kind, &str)> = found
+            .iter()
+            .map(|item| (item.kind, item.value.as_str()))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (Kind::Cashtag, "TSLA"),
+                (Kind::Url, "example.com"),
+                (Kind::Hashtag, "a"),
+                (Kind::List, "b"),
+                (Kind::Mention, "c"),
+                (Kind::Url, "http://x.org/#frag"),
+            ]
+        );
+        assert_eq!(found[3].list_slug.as_deref(), Some("/list"));
+    }
+
+    #[test]
+    fn federated_mentions_stay_whole_only_when_asked() {
+        let extractor = EntityExtractor::new();
+        let text = "hi @alice@social.example.org!";
+        let federated = extractor.entities_of(text, true);
+        assert_eq!(federated.mentions[0].handle, "alice@social.example.org");
+        let span = federated.mentions[0].span.unwrap();
+        assert_eq!(span.slice(text), Some("@alice@social.example.org"));
+        // Twitter's rules take no mention that is followed by another `@`.
+        assert!(extractor.entities(text).mentions.is_empty());
+    }
+
+    #[test]
+    fn spans_are_right_in_persian_and_astral_text() {
+        let extractor = EntityExtractor::new();
+        let text = "😀😀 می‌روم #آزادی‌خواهی و #تهران";
+        let entities = extractor.entities(text);
+        let tags: Vec<&str> = entities
+            .hashtags
+            .iter()
+            .map(|tag| tag.tag.as_str())
+            .collect();
+        assert_eq!(tags, ["آزادی‌خواهی", "تهران"]);
+        for tag in &entities.hashtags {
+            assert_eq!(
+                tag.span.unwrap().slice(text),
+                Some(format!("#{}", tag.tag).as_str())
+            );
+        }
+    }
+}
+
 /// The UTF-16 offset of byte offset `byte` in `text` (what twitter-text and Java count).
 pub fn utf16_offset(text: &str, byte: usize) -> usize {
-    text.get(..byte).map_or(0, |prefix| prefix.encode_utf16().count())
+    text.get(..byte)
+        .map_or(0, |prefix| prefix.encode_utf16().count())
 }
 
 /// A tweet's length as Twitter weighs it (most scripts count double, URLs count 23), and
@@ -245,7 +379,13 @@ pub fn tweet_length(text: &str, rules: LengthRules) -> TweetLength {
         weighted_length: parsed.weighted_length,
         valid: parsed.is_valid,
         permillage: parsed.permillage,
-        display_range: (parsed.display_text_range.start(), parsed.display_text_range.end()),
-        valid_range: (parsed.valid_text_range.start(), parsed.valid_text_range.end()),
+        display_range: (
+            parsed.display_text_range.start(),
+            parsed.display_text_range.end(),
+        ),
+        valid_range: (
+            parsed.valid_text_range.start(),
+            parsed.valid_text_range.end(),
+        ),
     }
 }

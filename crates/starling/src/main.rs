@@ -36,6 +36,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Find hashtags, mentions, URLs and cashtags in texts, by Twitter's rules: one text per
+    /// line in, one JSON object per line out, in order.
+    Analyze(commands::analyze::Args),
     /// Run the whole pipeline on a generated crisis scenario and show what Starling sees.
     Demo(commands::demo::Args),
     /// Generate a realistic multi-platform crisis scenario, with its ground truth, as files.
@@ -78,6 +81,7 @@ fn run(cli: Cli, stdout: &mut dyn Write) -> anyhow::Result<()> {
         .unwrap_or_else(|| PathBuf::from("starling-data"));
     let context = commands::Context { data_dir, config };
     match cli.command {
+        Command::Analyze(args) => commands::analyze::run(args, stdout),
         Command::Demo(args) => commands::demo::run(&context, args, stdout),
         Command::Simulate(args) => commands::simulate::run(&context, args, stdout),
     }

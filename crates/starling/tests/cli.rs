@@ -212,3 +212,31 @@ fn help_lists_the_commands_an_analyst_needs() {
         assert!(help.contains(command), "{help}");
     }
 }
+
+#[test]
+fn analyze_reads_standard_input_and_writes_one_object_per_line() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_starling"))
+        .arg("analyze")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all("#IranElection @bbc http://bbc.co.uk\n\n$AAPL".as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let lines: Vec<serde_json::Value> = stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(
+        lines[0],
+        serde_json::json!({"hashtags": ["IranElection"], "mentions": ["bbc"], "urls": ["http://bbc.co.uk"], "cashtags": []})
+    );
+    assert_eq!(lines[2]["cashtags"], serde_json::json!(["AAPL"]));
+}
