@@ -17,8 +17,11 @@ pub fn html_to_text(html: &str) -> String {
     while let Some(position) = rest.find(['<', '&']) {
         text.push_str(&rest[..position]);
         rest = &rest[position..];
-        if rest.starts_with('<') {
-            let Some(end) = rest.find('>') else {
+        if rest.starts_with("<!--") {
+            // A comment ends at `-->`, whatever it holds; an unclosed one hides the rest.
+            rest = rest.find("-->").map_or("", |end| &rest[end + 3..]);
+        } else if rest.starts_with('<') {
+            let Some(end) = tag_end(rest) else {
                 // An unclosed `<` is text, as browsers treat it.
                 text.push_str(rest);
                 rest = "";
@@ -45,6 +48,21 @@ pub fn html_to_text(html: &str) -> String {
     text.push_str(rest);
     let trimmed = text.trim_matches(|c: char| c == '\n' || c == ' ');
     starling_model::nfc(trimmed)
+}
+
+/// The index of the `>` that closes the tag starting `text`, skipping any inside quoted
+/// attribute values (`<a title="a>b">`).
+fn tag_end(text: &str) -> Option<usize> {
+    let mut quote = None;
+    for (index, character) in text.char_indices().skip(1) {
+        match (quote, character) {
+            (None, '"' | '\'') => quote = Some(character),
+            (Some(open), close) if open == close => quote = None,
+            (None, '>') => return Some(index),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Decodes the character reference at the start of `text` (which starts with `&`); returns
@@ -105,6 +123,15 @@ mod tests {
             "&#0; &#xD800; &#99999999;"
         );
         assert_eq!(html_to_text("می&zwnj;روم"), "می\u{200c}روم");
+    }
+
+    #[test]
+    fn quoted_attributes_and_comments_never_leak_markup() {
+        assert_eq!(
+            html_to_text(r#"<p><a title="a>b" href='x>y'>link</a> <!-- <b>hidden</b> --> end</p>"#),
+            "link  end"
+        );
+        assert_eq!(html_to_text("before <!-- never closed"), "before");
     }
 
     #[test]

@@ -37,16 +37,10 @@ struct PostRecord {
     facets: Vec<Facet>,
     #[serde(default)]
     reply: Option<Reply>,
+    /// Kept loose: `app.bsky.embed.record` holds `record.uri`, `recordWithMedia` nests it one
+    /// level deeper, and other embeds (images, links) are not references.
     #[serde(default)]
-    embed: Option<Embed>,
-}
-
-#[derive(Deserialize)]
-struct Embed {
-    #[serde(rename = "$type", default)]
-    kind: String,
-    #[serde(default)]
-    record: Option<StrongRef>,
+    embed: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -180,19 +174,15 @@ pub(crate) fn decode(bytes: &[u8], context: &Context<'_>, decoded: &mut Decoded)
         ));
         post.text = record.text.clone();
         post.entities = facets_to_entities(&record.facets, &record.text);
-        // Facets index the text as written; normalize only after reading them.
+        // Facets index the text as written; normalize only after reading them, and when that
+        // moves characters keep the entities but not their positions.
         post.text = nfc(&record.text);
         if post.text != record.text {
-            post.entities = Entities::default();
+            drop_spans(&mut post.entities);
         }
         post.declared_lang = record.langs.first().cloned();
         post.reply_to = record.reply.as_ref().map(|reply| at_ref(&reply.parent.uri));
-        post.quote_of = record
-            .embed
-            .as_ref()
-            .filter(|embed| embed.kind.starts_with("app.bsky.embed.record"))
-            .and_then(|embed| embed.record.as_ref())
-            .map(|quoted| at_ref(&quoted.uri));
+        post.quote_of = record.embed.as_ref().and_then(quoted_uri).map(at_ref);
         record.created_at
     };
     // The client's clock is trusted only when it agrees with the relay within a day.
@@ -208,6 +198,17 @@ pub(crate) fn decode(bytes: &[u8], context: &Context<'_>, decoded: &mut Decoded)
     decoded.posts.push(post);
 }
 
+/// The URI a record embed quotes, plain or with media.
+fn quoted_uri(embed: &serde_json::Value) -> Option<&str> {
+    let kind = embed.get("$type")?.as_str()?;
+    let pointer = match kind {
+        "app.bsky.embed.record" => "/record/uri",
+        "app.bsky.embed.recordWithMedia" => "/record/record/uri",
+        _ => return None,
+    };
+    embed.pointer(pointer)?.as_str()
+}
+
 /// A reference to another record by its `at://did/collection/rkey` URI.
 fn at_ref(uri: &str) -> PostRef {
     let mut parts = uri.trim_start_matches("at://").split('/');
@@ -218,6 +219,15 @@ fn at_ref(uri: &str) -> PostRef {
         author_id: did,
         author_handle: None,
     }
+}
+
+fn drop_spans(entities: &mut Entities) {
+    entities.hashtags.iter_mut().for_each(|tag| tag.span = None);
+    entities
+        .mentions
+        .iter_mut()
+        .for_each(|mention| mention.span = None);
+    entities.urls.iter_mut().for_each(|url| url.span = None);
 }
 
 /// Facets (UTF-8 byte ranges) to entities; a facet outside the text or off a character

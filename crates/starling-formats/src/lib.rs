@@ -5,9 +5,10 @@
 //! notices: what was missed is data), and a [`Reject`] for each record or field it could not
 //! take, naming the source, line and field. One bad record costs only itself.
 //!
-//! Formats decoded today: Twitter API v2 response pages, Mastodon statuses, Bluesky Jetstream
-//! events and RSS/Atom/JSON Feed documents. The remaining formats of the import issue
-//! (v1.1, Reddit, Telegram, CSV) are not built yet and have no variant here.
+//! Formats decoded today: Twitter API v1.1 tweets and stream messages, Twitter API v2
+//! response pages, Mastodon statuses, Bluesky Jetstream events and RSS/Atom/JSON Feed
+//! documents. The remaining formats of the import issue (Reddit, Telegram, CSV) are not built
+//! yet and have no variant here.
 //!
 //! ```
 //! use starling_formats::{Context, Format, decode};
@@ -23,6 +24,8 @@ mod html;
 mod jetstream;
 mod mastodon;
 mod rss;
+mod twitter;
+mod twitter_v1;
 mod twitter_v2;
 
 use std::fmt;
@@ -36,6 +39,8 @@ pub use html::html_to_text;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Format {
+    /// Twitter API v1.1 tweets: objects, arrays, stream captures (twarc 1 JSONL).
+    TwitterV1,
     /// Twitter API v2 response pages (`{data, includes, meta, errors}`), one per line.
     TwitterV2,
     /// Mastodon status objects, one per line.
@@ -47,9 +52,19 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format, in the order detection tries them.
+    pub const ALL: [Format; 5] = [
+        Format::TwitterV1,
+        Format::TwitterV2,
+        Format::Mastodon,
+        Format::Jetstream,
+        Format::Rss,
+    ];
+
     /// The format's name (`twitter-v2`, `mastodon`, `jetstream`, `rss`).
     pub fn name(self) -> &'static str {
         match self {
+            Format::TwitterV1 => "twitter-v1",
             Format::TwitterV2 => "twitter-v2",
             Format::Mastodon => "mastodon",
             Format::Jetstream => "jetstream",
@@ -188,6 +203,7 @@ pub struct Decoded {
 pub fn decode(format: Format, bytes: &[u8], context: &Context<'_>) -> Decoded {
     let mut decoded = Decoded::default();
     match format {
+        Format::TwitterV1 => twitter_v1::decode(bytes, context, &mut decoded),
         Format::TwitterV2 => twitter_v2::decode(bytes, context, &mut decoded),
         Format::Mastodon => mastodon::decode(bytes, context, &mut decoded),
         Format::Jetstream => jetstream::decode(bytes, context, &mut decoded),
@@ -221,6 +237,14 @@ pub(crate) fn json_reject(error: &serde_json::Error, context: &Context<'_>, what
             error.column()
         ),
     )
+}
+
+/// The host of an `https://host/...` URL.
+pub(crate) fn host(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    rest.split(['/', ':', '?', '#'])
+        .next()
+        .filter(|host| !host.is_empty())
 }
 
 pub(crate) fn raw(bytes: &[u8]) -> RawRecord {

@@ -5,7 +5,7 @@ use starling_model::{
     Author, Entities, Hashtag, Media, Mention, Metrics, Platform, Post, PostKey, PostRef, nfc,
 };
 
-use crate::{Context, Decoded, Format, html_to_text, json_reject, parse_time, raw};
+use crate::{Context, Decoded, Format, host, html_to_text, json_reject, parse_time, raw};
 
 #[derive(Deserialize)]
 struct Status {
@@ -88,12 +88,6 @@ pub(crate) fn decode(bytes: &[u8], context: &Context<'_>, decoded: &mut Decoded)
     }
 }
 
-/// The host of an `https://host/...` URI.
-fn host(uri: &str) -> Option<&str> {
-    let rest = uri.split_once("://")?.1;
-    Some(rest.split(['/', ':', '?', '#']).next().unwrap_or(rest)).filter(|host| !host.is_empty())
-}
-
 /// `user@domain`: remote accounts already carry the domain in `acct`; local ones live on the
 /// server of their profile URL (or of the status).
 fn full_handle(account: &Account, fallback_uri: &str) -> String {
@@ -157,11 +151,14 @@ fn status_to_post(
             .collect(),
         ..Entities::default()
     };
-    let share_of = status.reblog.as_deref().map(|original| PostRef {
-        id: original.id.clone(),
-        key: Some(PostKey::for_uri(&original.uri)),
-        author_id: Some(full_handle(&original.account, &original.uri)),
-        author_handle: Some(full_handle(&original.account, &original.uri)),
+    let share_of = status.reblog.as_deref().map(|original| {
+        let handle = full_handle(&original.account, &original.uri);
+        PostRef {
+            id: original.id.clone(),
+            key: Some(PostKey::for_uri(&original.uri)),
+            author_id: Some(handle.clone()),
+            author_handle: Some(handle),
+        }
     });
     Ok(Post {
         platform: Platform::Mastodon,

@@ -2,10 +2,16 @@
 
 use starling_model::{Author, Platform, Post, PostKey, nfc};
 
-use crate::{Context, Decoded, Format, html_to_text, raw};
+use crate::{Context, Decoded, Format, Notice, host, html_to_text, raw};
+
+/// The largest document copied whole into each of its items' raw records.
+const MAX_SHARED_RAW: usize = 64 * 1024;
 
 pub(crate) fn decode(bytes: &[u8], context: &Context<'_>, decoded: &mut Decoded) {
-    let feed = match feed_rs::parser::parse(bytes) {
+    let parser = feed_rs::parser::Builder::new()
+        .id_generator(stable_id)
+        .build();
+    let feed = match parser.parse(bytes) {
         Ok(feed) => feed,
         Err(error) => {
             decoded.rejects.push(context.reject(
@@ -30,27 +36,24 @@ pub(crate) fn decode(bytes: &[u8], context: &Context<'_>, decoded: &mut Decoded)
     };
     let items = item_slices(bytes);
     let items = (items.len() == feed.entries.len()).then_some(items);
+    // When the items cannot be told apart in the bytes (namespaced elements, items inside
+    // comments), each post keeps the whole document only if that stays small.
+    let fallback: &[u8] = if items.is_none() && bytes.len() > MAX_SHARED_RAW {
+        decoded.notices.push(Notice {
+            kind: "raw_unavailable".into(),
+            key: None,
+            detail: format!(
+                "could not find the bytes of each of {} items in a {}-byte document; their raw records are empty",
+                feed.entries.len(),
+                bytes.len()
+            ),
+        });
+        &[]
+    } else {
+        bytes
+    };
     for (index, entry) in feed.entries.iter().enumerate() {
         let url = entry.links.first().map(|link| link.href.clone());
-        // feed-rs takes the guid (or Atom id) when there is one and otherwise makes an id.
-        let id = if entry.id.is_empty() {
-            url.clone().unwrap_or_default()
-        } else {
-            entry.id.clone()
-        };
-        if id.is_empty() {
-            decoded.rejects.push(context.reject(
-                format!("item[{index}]"),
-                "no guid, id or link to identify it",
-            ));
-            continue;
-        }
-        // Many real feeds date nothing; the time it was collected is then the best we know.
-        let created_at = entry
-            .published
-            .or(entry.updated)
-            .or(feed.updated)
-            .unwrap_or(context.collected_at);
         let body = entry
             .summary
             .as_ref()
@@ -62,7 +65,26 @@ pub(crate) fn decode(bytes: &[u8], context: &Context<'_>, decoded: &mut Decoded)
                     .and_then(|content| content.body.clone())
             })
             .unwrap_or_default();
-        let raw_bytes = items.as_ref().map_or(bytes, |items| items[index]);
+        // The guid (or Atom id) when there is one, else `stable_id`'s link or title hash, else a
+        // hash of the description (RSS 0.92 items may have nothing else).
+        let id = if !entry.id.is_empty() {
+            entry.id.clone()
+        } else if !body.trim().is_empty() {
+            format!("text-{:016x}", fnv1a(body.trim()))
+        } else {
+            decoded.rejects.push(context.reject(
+                format!("item[{index}]"),
+                "no guid, id, link, title or description to identify it",
+            ));
+            continue;
+        };
+        // Many real feeds date nothing; the time it was collected is then the best we know.
+        let created_at = entry
+            .published
+            .or(entry.updated)
+            .or(feed.updated)
+            .unwrap_or(context.collected_at);
+        let raw_bytes = items.as_ref().map_or(fallback, |items| items[index]);
         decoded.posts.push(Post {
             platform: Platform::Rss,
             key: PostKey::for_platform_id(Platform::Rss, &id),
@@ -90,11 +112,33 @@ pub(crate) fn decode(bytes: &[u8], context: &Context<'_>, decoded: &mut Decoded)
     }
 }
 
-fn host(url: &str) -> Option<&str> {
-    let rest = url.split_once("://")?.1;
-    rest.split(['/', ':', '?', '#'])
-        .next()
-        .filter(|host| !host.is_empty())
+/// The identity of an item without a guid or id: its link, else a hash of its title; never
+/// random, so that decoding the same feed twice gives the same keys.
+fn stable_id(
+    links: &[feed_rs::model::Link],
+    title: &Option<feed_rs::model::Text>,
+    _uri: Option<&str>,
+) -> String {
+    if let Some(link) = links.first().filter(|link| !link.href.is_empty()) {
+        return link.href.clone();
+    }
+    match title
+        .as_ref()
+        .map(|title| title.content.trim())
+        .filter(|title| !title.is_empty())
+    {
+        Some(title) => {
+            format!("title-{:016x}", fnv1a(title))
+        }
+        None => String::new(),
+    }
+}
+
+/// FNV-1a: stable across releases and platforms, unlike the standard library's hasher.
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// The bytes of each `<item>` (RSS) or `<entry>` (Atom) element, in document order, so each

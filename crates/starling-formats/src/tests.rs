@@ -122,3 +122,156 @@ fn twitter_text_is_unescaped_and_entity_offsets_follow() {
     assert_eq!(span.slice(&post.text), Some("#b"));
     assert_eq!((span.start, span.end), (7, 9));
 }
+
+#[test]
+fn twitter_v1_stream_notices_are_kept_as_data() {
+    let source = Source::File("stream.jsonl".into());
+    let lines: [&[u8]; 5] = [
+        br#"{"limit":{"track":1234,"timestamp_ms":"1245000000000"}}"#,
+        br#"{"delete":{"status":{"id":1,"id_str":"1403216129661628420","user_id":2,"user_id_str":"2"},"timestamp_ms":"1"}}"#,
+        br#"{"disconnect":{"code":7,"stream_name":"s","reason":"admin logout"}}"#,
+        br#"{"status_withheld":{"id":1403216129661628421,"user_id":2,"withheld_in_countries":["IR"]}}"#,
+        br#"{"scrub_geo":{"user_id":2,"user_id_str":"2","up_to_status_id":3,"up_to_status_id_str":"3"}}"#,
+    ];
+    let notices: Vec<Notice> = lines
+        .iter()
+        .flat_map(|line| decode(Format::TwitterV1, line, &context(&source)).notices)
+        .collect();
+    let kinds: Vec<&str> = notices.iter().map(|notice| notice.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["limit", "delete", "disconnect", "withheld", "scrub_geo"]
+    );
+    assert!(
+        notices[0]
+            .detail
+            .starts_with("1234 matching tweets not delivered")
+    );
+    assert_eq!(
+        notices[1].key.as_deref(),
+        Some("twitter:1403216129661628420")
+    );
+    assert_eq!(notices[2].detail, "code 7: admin logout");
+    assert_eq!(
+        notices[3].key.as_deref(),
+        Some("twitter:1403216129661628421")
+    );
+}
+
+#[test]
+fn twitter_v1_extended_retweet_takes_the_original_whole() {
+    let line = br#"{"created_at":"Sat Jun 13 18:04:05 +0000 2009","id":2147052435,"id_str":"2147052435","text":"RT @mousavi1388: \u0645\u0648\u0633\u0648\u06cc &amp; #iranelection \u2026","truncated":false,"user":{"id_str":"10","screen_name":"relay","name":"Relay","followers_count":5},"lang":"fa","retweeted_status":{"created_at":"Sat Jun 13 18:00:00 +0000 2009","id_str":"2147000000","text":"cut","truncated":true,"user":{"id_str":"20","screen_name":"mousavi1388"},"extended_tweet":{"full_text":"\u0645\u0648\u0633\u0648\u06cc &amp; #iranelection https://t.co/x","entities":{"hashtags":[{"text":"iranelection","indices":[12,25]}],"urls":[{"url":"https://t.co/x","expanded_url":"https://example.org/a","indices":[26,40]}],"user_mentions":[],"symbols":[]}}},"coordinates":{"type":"Point","coordinates":[51.4,35.7]},"place":{"id":"p1","full_name":"Tehran, Iran","country_code":"IR"},"retweet_count":3}"#;
+    let source = Source::File("twarc1.jsonl".into());
+    let decoded = decode(Format::TwitterV1, line, &context(&source));
+    assert!(decoded.rejects.is_empty(), "{:?}", decoded.rejects);
+    let post = &decoded.posts[0];
+    assert_eq!(post.key.as_str(), "twitter:2147052435");
+    assert_eq!(post.created_at.to_rfc3339(), "2009-06-13T18:04:05+00:00");
+    assert_eq!(post.text, "موسوی & #iranelection https://t.co/x");
+    let tag = &post.entities.hashtags[0];
+    assert_eq!(tag.span.unwrap().slice(&post.text), Some("#iranelection"));
+    assert_eq!(post.entities.urls[0].target(), "https://example.org/a");
+    assert_eq!(
+        post.share_of.as_ref().unwrap().author_handle.as_deref(),
+        Some("mousavi1388")
+    );
+    let geo = post.geo.as_ref().unwrap();
+    assert_eq!(
+        (geo.point.unwrap().lat, geo.country.as_deref()),
+        (35.7, Some("IR"))
+    );
+    assert_eq!(post.provenance.format, "twitter-v1");
+}
+
+#[test]
+fn twitter_v1_arrays_decode_each_element_and_name_the_bad_one() {
+    let array = br#"[{"id_str":"1403216129661628420","text":"a","created_at":"Fri Jun 11 05:00:00 +0000 2021","user":{"id_str":"1","screen_name":"a"}},{"id_str":"2","text":"b","created_at":"yesterday"},{"screen_name":"not a tweet"}]"#;
+    let source = Source::File("timeline.json".into());
+    let decoded = decode(Format::TwitterV1, array, &context(&source));
+    assert_eq!(decoded.posts.len(), 1);
+    assert_eq!(decoded.rejects.len(), 2);
+    assert_eq!(decoded.rejects[0].field, "[1].created_at");
+    assert_eq!(decoded.rejects[1].field, "[2].id_str");
+    assert!(
+        decoded.posts[0]
+            .raw
+            .as_str()
+            .unwrap()
+            .starts_with(r#"{"id_str":"1403216129661628420""#)
+    );
+}
+
+#[test]
+fn twitter_v2_user_errors_name_no_post() {
+    let page = br#"{"data":[],"errors":[{"resource_id":"12","resource_type":"user","title":"Forbidden","detail":"User has been suspended: [12]."},{"resource_id":"99","resource_type":"tweet","title":"Not Found Error"}]}"#;
+    let source = Source::Generated("test".into());
+    let decoded = decode(Format::TwitterV2, page, &context(&source));
+    assert_eq!(decoded.notices[0].key, None);
+    assert!(decoded.notices[0].detail.contains("suspended"));
+    assert_eq!(decoded.notices[1].key.as_deref(), Some("twitter:99"));
+}
+
+#[test]
+fn twitter_v2_long_posts_use_the_note_text_and_its_entities() {
+    let page = br#"{"data":[{"id":"1403216129661628420","text":"short https://t.co/self","created_at":"2023-06-11T05:00:00.000Z","entities":{"urls":[{"start":6,"end":23,"url":"https://t.co/self"}]},"note_tweet":{"text":"a long text with #tag at the end","entities":{"hashtags":[{"start":17,"end":21,"tag":"tag"}]}}}]}"#;
+    let source = Source::Generated("test".into());
+    let post = &decode(Format::TwitterV2, page, &context(&source)).posts[0];
+    assert_eq!(post.text, "a long text with #tag at the end");
+    assert!(post.entities.urls.is_empty());
+    assert_eq!(
+        post.entities.hashtags[0].span.unwrap().slice(&post.text),
+        Some("#tag")
+    );
+}
+
+#[test]
+fn bluesky_quotes_with_media_are_quotes_not_rejects() {
+    let event = br#"{"did":"did:plc:x","time_us":1781222400000000,"kind":"commit","commit":{"rev":"r","operation":"create","collection":"app.bsky.feed.post","rkey":"k","record":{"text":"look","createdAt":"2026-06-12T00:00:00Z","embed":{"$type":"app.bsky.embed.recordWithMedia","media":{"$type":"app.bsky.embed.images","images":[]},"record":{"$type":"app.bsky.embed.record","record":{"uri":"at://did:plc:y/app.bsky.feed.post/q","cid":"c"}}}}}}"#;
+    let source = Source::Generated("test".into());
+    let decoded = decode(Format::Jetstream, event, &context(&source));
+    assert!(decoded.rejects.is_empty(), "{:?}", decoded.rejects);
+    assert_eq!(
+        decoded.posts[0]
+            .quote_of
+            .as_ref()
+            .unwrap()
+            .key
+            .as_ref()
+            .unwrap()
+            .as_str(),
+        "at://did:plc:y/app.bsky.feed.post/q"
+    );
+}
+
+#[test]
+fn bluesky_text_that_normalizes_keeps_its_entities_without_positions() {
+    // "e" + combining acute before the tag: NFC shortens the text.
+    let event = "{\"did\":\"did:plc:x\",\"time_us\":1781222400000000,\"kind\":\"commit\",\"commit\":{\"rev\":\"r\",\"operation\":\"create\",\"collection\":\"app.bsky.feed.post\",\"rkey\":\"k\",\"record\":{\"text\":\"cafe\u{301} #t\",\"facets\":[{\"index\":{\"byteStart\":7,\"byteEnd\":9},\"features\":[{\"$type\":\"app.bsky.richtext.facet#tag\",\"tag\":\"t\"}]}]}}}";
+    let source = Source::Generated("test".into());
+    let post = &decode(Format::Jetstream, event.as_bytes(), &context(&source)).posts[0];
+    assert_eq!(post.text, "caf\u{e9} #t");
+    assert_eq!(post.entities.hashtags[0].tag, "t");
+    assert_eq!(post.entities.hashtags[0].span, None);
+}
+
+#[test]
+fn rss_items_without_guid_get_stable_keys() {
+    let feed = br#"<rss version="2.0"><channel><title>T</title><item><title>Only a title</title></item><item><title>Linked</title><link>https://n.example/a</link></item></channel></rss>"#;
+    let source = Source::Generated("test".into());
+    let first = decode(Format::Rss, feed, &context(&source));
+    let second = decode(Format::Rss, feed, &context(&source));
+    let keys = |decoded: &Decoded| {
+        decoded
+            .posts
+            .iter()
+            .map(|post| post.key.as_str().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(keys(&first), keys(&second));
+    assert!(
+        keys(&first)[0].starts_with("rss:title-"),
+        "{:?}",
+        keys(&first)
+    );
+    assert_eq!(keys(&first)[1], "rss:https://n.example/a");
+}

@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use starling_model::{
-    Author, Entities, Geo, Hashtag, Mention, Metrics, Place, Platform, Point, Post, PostKey,
-    PostRef, Span, UrlEntity, nfc,
+    Author, Entities, Geo, Metrics, Place, Platform, Point, Post, PostKey, PostRef,
 };
 
+use crate::twitter::{self, PlainText, RawEntity, snowflake_time};
 use crate::{Context, Decoded, Format, Notice, json_reject, parse_time, raw};
 
 #[derive(Deserialize)]
@@ -44,6 +44,8 @@ struct Twarc {
 struct ApiError {
     #[serde(default)]
     resource_id: Option<String>,
+    #[serde(default)]
+    resource_type: Option<String>,
     #[serde(default)]
     title: Option<String>,
     #[serde(default)]
@@ -102,6 +104,8 @@ struct Tweet {
 #[derive(Deserialize)]
 struct NoteTweet {
     text: String,
+    #[serde(default)]
+    entities: Option<TweetEntities>,
 }
 
 #[derive(Deserialize)]
@@ -259,13 +263,19 @@ pub(crate) fn decode(bytes: &[u8], context: &Context<'_>, decoded: &mut Decoded)
         }
     }
     for error in page.errors {
+        // Errors name tweets, users, media or places; only a tweet has a post key.
+        let is_tweet = error
+            .resource_type
+            .as_deref()
+            .is_none_or(|kind| kind == "tweet");
+        let key = error.resource_id.filter(|_| is_tweet).map(|id| {
+            PostKey::for_platform_id(Platform::Twitter, &id)
+                .as_str()
+                .to_owned()
+        });
         decoded.notices.push(Notice {
             kind: "unavailable".into(),
-            key: error.resource_id.map(|id| {
-                PostKey::for_platform_id(Platform::Twitter, &id)
-                    .as_str()
-                    .to_owned()
-            }),
+            key,
             detail: [error.title, error.detail]
                 .into_iter()
                 .flatten()
@@ -336,20 +346,17 @@ fn tweet_to_post(
         .as_ref()
         .and_then(|share| lookups.tweets.get(share.id.as_str()));
     let source = shared.copied().unwrap_or(tweet);
-    let text_source = source
-        .note_tweet
-        .as_ref()
-        .map_or(source.text.as_str(), |note| note.text.as_str());
+    // A long post's whole text and its entities are in `note_tweet`; the tweet's own are cut.
+    let (text_source, entities_source) = match &source.note_tweet {
+        Some(note) => (note.text.as_str(), note.entities.as_ref()),
+        None => (source.text.as_str(), source.entities.as_ref()),
+    };
     // Twitter escapes `&`, `<` and `>` and counts entity offsets in the escaped text.
-    let (plain, offsets) = unescape(text_source);
-    let text = nfc(&plain);
-    // Normalization can move code points; then the offsets no longer fit and are dropped.
-    let offsets = (text == plain).then_some(offsets);
-    let entities = source
-        .entities
-        .as_ref()
-        .map(|entities| convert_entities(entities, &text, offsets.as_deref()))
+    let plain = PlainText::new(text_source);
+    let entities = entities_source
+        .map(|entities| convert_entities(entities, &plain))
         .unwrap_or_default();
+    let text = plain.text;
     let geo = tweet.geo.as_ref().map(|geo| {
         let place = geo
             .place_id
@@ -404,80 +411,34 @@ fn tweet_to_post(
     })
 }
 
-/// Converts v2 entities (code point offsets) to the model, dropping spans that do not fit.
-fn convert_entities(entities: &TweetEntities, text: &str, offsets: Option<&[usize]>) -> Entities {
-    let span = |start: usize, end: usize| {
-        let offsets = offsets?;
-        Span::from_chars(text, *offsets.get(start)?, *offsets.get(end)?)
-    };
-    Entities {
-        hashtags: entities
-            .hashtags
-            .iter()
-            .map(|tag| Hashtag {
-                tag: nfc(&tag.tag),
-                span: span(tag.start, tag.end),
-            })
-            .collect(),
-        cashtags: entities
-            .cashtags
-            .iter()
-            .map(|tag| Hashtag {
-                tag: tag.tag.clone(),
-                span: span(tag.start, tag.end),
-            })
-            .collect(),
-        mentions: entities
-            .mentions
-            .iter()
-            .map(|mention| Mention {
-                handle: mention.username.clone(),
-                id: mention.id.clone(),
-                span: span(mention.start, mention.end),
-            })
-            .collect(),
-        urls: entities
-            .urls
-            .iter()
-            .map(|url| UrlEntity {
-                url: url.url.clone(),
-                expanded_url: url.expanded_url.clone(),
-                span: span(url.start, url.end),
-            })
-            .collect(),
+/// Converts v2 entities (code point offsets in the escaped text) to the model.
+fn convert_entities(entities: &TweetEntities, text: &PlainText) -> Entities {
+    fn tag(tag: &TagEntity) -> RawEntity<'_> {
+        RawEntity {
+            value: &tag.tag,
+            id: None,
+            expanded: None,
+            start: tag.start,
+            end: tag.end,
+        }
     }
-}
-
-/// Undoes Twitter's escaping of `&amp;`, `&lt;` and `&gt;` (and nothing else, as Twitter
-/// escapes nothing else). Also returns, for each code point index of the escaped text (and
-/// its end), the matching code point index in the plain text.
-fn unescape(escaped: &str) -> (String, Vec<usize>) {
-    let mut plain = String::with_capacity(escaped.len());
-    let mut offsets = Vec::with_capacity(escaped.len() + 1);
-    let mut plain_chars = 0;
-    let mut rest = escaped;
-    while let Some(character) = rest.chars().next() {
-        let replaced = [("&amp;", '&'), ("&lt;", '<'), ("&gt;", '>')]
-            .into_iter()
-            .find(|(entity, _)| rest.starts_with(entity));
-        let (consumed, output) = match replaced {
-            Some((entity, output)) => (entity, output),
-            None => (&rest[..character.len_utf8()], character),
-        };
-        offsets.extend(std::iter::repeat_n(plain_chars, consumed.chars().count()));
-        plain.push(output);
-        plain_chars += 1;
-        rest = &rest[consumed.len()..];
-    }
-    offsets.push(plain_chars);
-    (plain, offsets)
-}
-
-/// The creation time encoded in a snowflake id (ids from November 2010 on).
-fn snowflake_time(id: &str) -> Option<starling_model::Timestamp> {
-    let id: u64 = id.parse().ok()?;
-    let millis = (id >> 22) as i64 + 1_288_834_974_657;
-    (id > (1 << 32))
-        .then(|| chrono::DateTime::from_timestamp_millis(millis))
-        .flatten()
+    twitter::entities(
+        text,
+        entities.hashtags.iter().map(tag),
+        entities.cashtags.iter().map(tag),
+        entities.mentions.iter().map(|mention| RawEntity {
+            value: &mention.username,
+            id: mention.id.as_deref(),
+            expanded: None,
+            start: mention.start,
+            end: mention.end,
+        }),
+        entities.urls.iter().map(|url| RawEntity {
+            value: &url.url,
+            id: None,
+            expanded: url.expanded_url.as_deref(),
+            start: url.start,
+            end: url.end,
+        }),
+    )
 }

@@ -241,3 +241,118 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     found
 }
+
+/// Response bodies of tweepy's recorded v1.1 calls that return tweets.
+fn tweepy_v1_bodies() -> Option<Vec<(String, String)>> {
+    let dir = starling_testkit::shared_data("platforms/twitter-v1-tweepy/cassettes")?;
+    let mut bodies = Vec::new();
+    let mut paths: Vec<_> = walk(&dir)
+        .into_iter()
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|extension| extension == "json")
+        })
+        .collect();
+    paths.sort();
+    for path in paths {
+        let cassette: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        for interaction in cassette["interactions"].as_array().into_iter().flatten() {
+            let uri = interaction["request"]["uri"].as_str().unwrap_or_default();
+            let Some(body) = interaction["response"]["body"]["string"].as_str() else {
+                continue;
+            };
+            if uri.contains("/1.1/") {
+                bodies.push((
+                    format!("{}: {}", path.file_name().unwrap().to_string_lossy(), uri),
+                    body.to_owned(),
+                ));
+            }
+        }
+    }
+    Some(bodies)
+}
+
+/// The tweets in a v1.1 response body, found without Starling's decoder.
+fn tweets_in(body: &serde_json::Value) -> Vec<&serde_json::Value> {
+    let is_tweet = |value: &&serde_json::Value| {
+        value.get("id_str").is_some()
+            && (value.get("text").is_some() || value.get("full_text").is_some())
+    };
+    match body {
+        serde_json::Value::Array(items) => items.iter().filter(is_tweet).collect(),
+        serde_json::Value::Object(object) if object.contains_key("statuses") => {
+            body["statuses"].as_array().unwrap().iter().collect()
+        }
+        object if is_tweet(&object) => vec![object],
+        _ => Vec::new(),
+    }
+}
+
+#[test]
+fn real_v1_tweets_decode_with_their_ids_authors_times_and_text() {
+    let Some(bodies) = tweepy_v1_bodies() else {
+        return;
+    };
+    let mut checked = 0;
+    for (name, body) in &bodies {
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(body) else {
+            continue;
+        };
+        let expected = tweets_in(&value);
+        if expected.is_empty() {
+            continue;
+        }
+        let source = Source::File(name.clone());
+        let decoded = decode(
+            Format::TwitterV1,
+            body.as_bytes(),
+            &Context::new(&source, "2026-01-01T00:00:00Z".parse().unwrap()),
+        );
+        assert!(decoded.rejects.is_empty(), "{name}: {:?}", decoded.rejects);
+        assert_eq!(decoded.posts.len(), expected.len(), "{name}");
+        for (post, tweet) in decoded.posts.iter().zip(&expected) {
+            assert_eq!(post.id, tweet["id_str"].as_str().unwrap(), "{name}");
+            assert_eq!(
+                post.author.handle,
+                tweet["user"]["screen_name"].as_str().unwrap(),
+                "{name}"
+            );
+            let created = chrono::DateTime::parse_from_str(
+                tweet["created_at"].as_str().unwrap(),
+                "%a %b %d %H:%M:%S %z %Y",
+            )
+            .unwrap();
+            assert_eq!(post.created_at, created, "{name}");
+            if tweet.get("retweeted_status").is_none() {
+                let text = tweet
+                    .get("full_text")
+                    .or(tweet.get("text"))
+                    .and_then(|text| text.as_str())
+                    .unwrap();
+                let plain = text
+                    .replace("&lt;", "<")
+                    .replace("&gt;", ">")
+                    .replace("&amp;", "&");
+                assert_eq!(post.text, plain, "{name}");
+                let hashtags: Vec<&str> = tweet["entities"]["hashtags"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|tag| tag["text"].as_str().unwrap())
+                    .collect();
+                let decoded_tags: Vec<&str> = post
+                    .entities
+                    .hashtags
+                    .iter()
+                    .map(|tag| tag.tag.as_str())
+                    .collect();
+                assert_eq!(decoded_tags, hashtags, "{name}");
+            } else {
+                assert!(post.share_of.is_some(), "{name}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 100, "{checked}");
+}
