@@ -131,8 +131,8 @@ impl fmt::Display for PostKey {
 /// The account that published a post, as known when the post was collected.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Author {
-    /// A stable id that survives renames: Twitter user id, Bluesky DID, Mastodon account URI
-    /// (or `user@domain` when the URI is unknown), Reddit or Telegram author id.
+    /// A stable id that survives renames: Twitter user id, Bluesky DID, Mastodon `user@domain`
+    /// (the same on every server), Reddit or Telegram author id.
     pub id: String,
     /// The handle shown with an `@`, without it: `jack`, `alice@example.social`, `bob.bsky.social`.
     pub handle: String,
@@ -301,7 +301,9 @@ pub struct Post {
     pub geo: Option<Geo>,
     /// Where the record came from.
     pub provenance: Provenance,
-    /// The record exactly as received.
+    /// The record exactly as received. Where one record holds several posts (a v2 response
+    /// page, a v1.1 array, a feed document), this is the post's own object or item, byte for
+    /// byte as it stands in the record.
     pub raw: RawRecord,
 }
 

@@ -196,7 +196,8 @@ where
                 }
                 latest.map_or(Ok(()), |offset| source.acknowledge(offset))
             };
-            while let Some(batch) = source.next_batch(options.batch_size)? {
+            // A batch holds at least one record, or a run would end before it began.
+            while let Some(batch) = source.next_batch(options.batch_size.max(1))? {
                 records += batch.items.len() as u64;
                 if records_tx.send(batch).is_err() {
                     break;
@@ -232,26 +233,29 @@ where
             }
         }
         drop(acks_tx);
-        let joined = |result: thread::Result<()>| {
-            result.map_err(|panic| PipelineError::Panicked(panic_message(panic.as_ref())))
-        };
+        // Join both threads whatever happened, so that a panic is reported as an error and
+        // never escapes the scope; a sink failure is reported first, as it stopped the run.
+        let transformed = join(transformer);
+        let read = join(reader).and_then(|records| records);
         if let Some(error) = failure {
             return Err(error);
         }
-        joined(transformer.join())?;
-        stats.records = reader
-            .join()
-            .map_err(|panic| PipelineError::Panicked(panic_message(panic.as_ref())))??;
+        transformed?;
+        stats.records = read?;
         Ok(stats)
     })
 }
 
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|text| (*text).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".into())
+/// Waits for a pipeline thread, turning a panic into [`PipelineError::Panicked`].
+fn join<T>(handle: thread::ScopedJoinHandle<'_, T>) -> Result<T, PipelineError> {
+    handle.join().map_err(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|text| (*text).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        PipelineError::Panicked(message)
+    })
 }
 
 #[cfg(test)]

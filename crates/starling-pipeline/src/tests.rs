@@ -153,3 +153,72 @@ fn items_cross_a_process_boundary_as_json() {
     assert!(json.starts_with(r#"{"type":"reject""#), "{json}");
     assert_eq!(serde_json::from_str::<Item>(&json).unwrap(), item);
 }
+
+/// A stage that panics on its second batch.
+struct Fragile {
+    batches: usize,
+}
+
+impl Stage for Fragile {
+    type Input = Record;
+    type Output = Item;
+
+    fn process(&mut self, batch: Batch<Record>) -> Batch<Item> {
+        self.batches += 1;
+        assert!(self.batches < 2, "stage broke on batch {}", self.batches);
+        Decode.process(batch)
+    }
+}
+
+#[test]
+fn a_panicking_stage_is_an_error_not_a_crash() {
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let mut source = Lines {
+        next: 0,
+        total: 1_000,
+        acknowledged: Arc::clone(&acknowledged),
+    };
+    let mut sink = Collect::default();
+    let error = run(
+        &mut source,
+        &mut Fragile { batches: 0 },
+        &mut sink,
+        RunOptions {
+            batch_size: 10,
+            channel_depth: 1,
+        },
+    )
+    .unwrap_err();
+    assert!(
+        matches!(error, PipelineError::Panicked(ref message) if message.contains("stage broke on batch 2")),
+        "{error}"
+    );
+    assert!(
+        acknowledged
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|offset| *offset <= 10)
+    );
+}
+
+#[test]
+fn a_batch_size_of_zero_still_moves_records() {
+    let mut source = Lines {
+        next: 0,
+        total: 5,
+        acknowledged: Arc::default(),
+    };
+    let mut sink = Collect::default();
+    let stats = run(
+        &mut source,
+        &mut Decode,
+        &mut sink,
+        RunOptions {
+            batch_size: 0,
+            channel_depth: 1,
+        },
+    )
+    .unwrap();
+    assert_eq!(stats.records, 5);
+}

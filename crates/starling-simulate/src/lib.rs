@@ -37,7 +37,7 @@ mod world;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use chrono::{TimeZone, Utc};
+use chrono::Utc;
 pub use starling_formats::Format;
 
 use lexicon::{CITIES, CRISIS_CITIES, LANGUAGES};
@@ -124,6 +124,12 @@ pub(crate) struct Draft {
     pub component: Component,
 }
 
+/// A scenario time (milliseconds since the Unix epoch) as a UTC time; scenario times are
+/// checked to lie between 2010 and 2100, so the fallback is never used.
+pub(crate) fn time_of(time_ms: i64) -> chrono::DateTime<Utc> {
+    chrono::DateTime::from_timestamp_millis(time_ms).unwrap_or_default()
+}
+
 /// What later posts need to know about a published post to reply to or share it.
 #[derive(Debug)]
 pub(crate) struct Published {
@@ -139,6 +145,17 @@ pub(crate) struct Published {
     pub rendered: Option<Arc<str>>,
     /// The first post of the conversation, when this one is a reply.
     pub root: Option<Arc<Published>>,
+    /// The draft's sequence number, which seeds its links and counts wherever it is rendered.
+    pub sequence: u64,
+}
+
+impl Draft {
+    /// The first post of the conversation this draft replies into.
+    pub(crate) fn reply_root(&self) -> Option<Arc<Published>> {
+        self.reply_to
+            .as_ref()
+            .map(|parent| parent.root.clone().unwrap_or_else(|| Arc::clone(parent)))
+    }
 }
 
 const RECENT: usize = 512;
@@ -157,6 +174,8 @@ pub struct Generator {
     schedule_rng: Rng,
     /// Posts drawn from the schedule (everything but the campaign).
     scheduled: u64,
+    /// The next scheduled post's time and component, once drawn.
+    peeked: Option<(i64, Component)>,
     next_index: u64,
     campaign: VecDeque<(i64, usize, SimPlatform)>,
     pending: VecDeque<Output>,
@@ -231,6 +250,7 @@ impl Generator {
             schedule,
             schedule_rng: Rng::new(config_seed, 1),
             scheduled,
+            peeked: None,
             next_index: 0,
             campaign,
             pending: VecDeque::new(),
@@ -255,10 +275,16 @@ impl Generator {
 
     /// Generates the next post (or the last flushes) into `pending`.
     fn step(&mut self) {
-        let next_scheduled = (self.next_index < self.scheduled).then(|| {
-            self.schedule
-                .sample(&mut self.schedule_rng, self.next_index, self.scheduled)
-        });
+        // The next scheduled post is drawn once and kept until it is published, so that a
+        // campaign post slipped in before it cannot change its time.
+        if self.peeked.is_none() && self.next_index < self.scheduled {
+            self.peeked = Some(self.schedule.sample(
+                &mut self.schedule_rng,
+                self.next_index,
+                self.scheduled,
+            ));
+        }
+        let next_scheduled = self.peeked;
         let campaign_first = matches!((self.campaign.front(), next_scheduled), (Some((time, ..)), Some((next, _))) if *time <= next)
             || (self.campaign.front().is_some() && next_scheduled.is_none());
         let draft = if campaign_first {
@@ -268,6 +294,7 @@ impl Generator {
             self.campaign_draft(time_ms, author, platform)
         } else if let Some((time_ms, component)) = next_scheduled {
             self.next_index += 1;
+            self.peeked = None;
             self.scheduled_draft(time_ms, component)
         } else {
             self.finish();
@@ -324,7 +351,11 @@ impl Generator {
         let reply_to = (component == Component::Background && !recent.is_empty() && kind < 0.32)
             .then(|| Arc::clone(&recent[self.rng.index(recent.len())]));
         let mut segments = Vec::new();
-        if let Some(parent) = &reply_to {
+        // Twitter and Mastodon replies start by naming who they answer; Bluesky's do not.
+        if let Some(parent) = reply_to
+            .as_ref()
+            .filter(|_| platform != SimPlatform::Bluesky)
+        {
             segments.push(Segment::Mention(parent.author));
             segments.push(Segment::Text(" ".into()));
         }
@@ -387,7 +418,11 @@ impl Generator {
 
     fn campaign_draft(&mut self, time_ms: i64, author: usize, platform: SimPlatform) -> Draft {
         let language = self.world.pool(platform).accounts[author].language;
-        let (_, text) = lexicon::CAMPAIGN_TEXTS[language.min(1)];
+        let code = LANGUAGES[language].code;
+        let (_, text) = lexicon::CAMPAIGN_TEXTS
+            .iter()
+            .find(|(text_language, _)| *text_language == code)
+            .unwrap_or(&lexicon::CAMPAIGN_TEXTS[0]);
         let city = CITIES[0].name_in(LANGUAGES[language].code);
         let mut segments = vec![Segment::Text(format!(
             "{}{}",
@@ -455,7 +490,7 @@ impl Generator {
             }
         }
         // A pool almost all in the silent country: take the first account outside it.
-        (0..pool.accounts.len()).find(allowed).unwrap_or(0)
+        (0..pool.regular()).find(allowed).unwrap_or(0)
     }
 
     fn sentence(&mut self, language: usize, component: Component) -> String {
@@ -502,7 +537,8 @@ impl Generator {
         let mut used: Vec<usize> = Vec::new();
         for _ in 0..tags {
             // Common tags far more often than rare ones.
-            let index = (self.rng.unit().powi(2) * lexicon.hashtags.len() as f64) as usize;
+            let draw = self.rng.unit();
+            let index = (draw * draw * lexicon.hashtags.len() as f64) as usize;
             if !used.contains(&index) {
                 used.push(index);
                 segments.push(Segment::Text(" ".into()));
@@ -511,10 +547,7 @@ impl Generator {
         }
         if self.rng.chance(0.25) {
             let outlet = &self.world.outlets[self.rng.index(self.world.outlets.len())];
-            let date = Utc
-                .timestamp_millis_opt(time_ms)
-                .single()
-                .unwrap_or_default();
+            let date = time_of(time_ms);
             segments.push(Segment::Text(" ".into()));
             segments.push(Segment::Url(format!(
                 "https://{}/news/{}/{}",

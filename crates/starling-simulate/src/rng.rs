@@ -1,5 +1,8 @@
 //! A small, fixed pseudo-random generator, so that the same seed gives the same bytes forever.
 //!
+//! Floating-point functions beyond `+ - * /` (powers, cosines) go through the pure-Rust `libm`,
+//! never the platform's math library, whose last bits differ between systems.
+//!
 //! We do not use the `rand` crate here on purpose: its algorithms and sampling methods may
 //! change between releases, and the generator promises byte-identical output for a seed.
 
@@ -12,13 +15,12 @@ pub struct Rng {
 impl Rng {
     /// A generator for `seed`; `stream` derives independent generators from one seed.
     pub fn new(seed: u64, stream: u64) -> Rng {
-        let mut mix = seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        // Each stream starts from its own SplitMix64 state, itself mixed from the seed, so
+        // that neighbouring streams share no state words.
+        let mut mix = splitmix(splitmix(seed) ^ stream);
         let mut next = || {
             mix = mix.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut value = mix;
-            value = (value ^ (value >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            value = (value ^ (value >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            value ^ (value >> 31)
+            splitmix(mix)
         };
         Rng {
             state: [next(), next(), next(), next()],
@@ -66,6 +68,13 @@ impl Rng {
     }
 }
 
+/// The SplitMix64 output function.
+fn splitmix(mut value: u64) -> u64 {
+    value = (value ^ (value >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    value = (value ^ (value >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    value ^ (value >> 31)
+}
+
 /// Samples ranks `0..n` with probability proportional to `1 / (rank + 1)^exponent`: few
 /// accounts post most, as on every real platform.
 #[derive(Debug, Clone)]
@@ -79,7 +88,7 @@ impl Zipf {
         let mut total = 0.0;
         let cumulative = (0..n.max(1))
             .map(|rank| {
-                total += 1.0 / ((rank + 1) as f64).powf(exponent);
+                total += 1.0 / libm::pow((rank + 1) as f64, exponent);
                 total
             })
             .collect();

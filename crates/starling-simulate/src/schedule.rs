@@ -102,7 +102,7 @@ impl Timeline {
         let local_hours = ((time_ms + 3 * HOUR_MS + HOUR_MS / 2).rem_euclid(24 * HOUR_MS)) as f64
             / HOUR_MS as f64;
         let phase = (local_hours - 5.0) / 24.0 * std::f64::consts::TAU;
-        0.25 + 0.75 * (0.5 - 0.5 * phase.cos())
+        0.25 + 0.75 * (0.5 - 0.5 * libm::cos(phase))
     }
 
     /// Shape of the burst at `time_ms`: linear rise for an hour, plateau two hours, decay.
@@ -116,7 +116,7 @@ impl Timeline {
         } else if hours < 3.0 {
             1.0
         } else {
-            0.5f64.powf((hours - 3.0) / 1.5)
+            libm::pow(0.5, (hours - 3.0) / 1.5)
         }
     }
 
@@ -129,7 +129,7 @@ impl Timeline {
         if hours < 0.33 {
             hours / 0.33
         } else {
-            0.5f64.powf((hours - 0.33) / 2.5)
+            libm::pow(0.5, (hours - 0.33) / 2.5)
         }
     }
 }

@@ -82,7 +82,8 @@ pub enum Event {
         posts: u64,
         /// Languages it was reported in.
         languages: Vec<String>,
-        /// Words (in every language) found in posts about it and in no other post.
+        /// Words (in every language) found in posts about it and in shares of them, and in no
+        /// post before it breaks.
         terms: Vec<String>,
         /// The first posts about it.
         sample_posts: Vec<String>,
@@ -113,9 +114,7 @@ pub enum Event {
     },
 }
 
-fn time(time_ms: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(time_ms).unwrap_or_default()
-}
+use crate::time_of as time;
 
 const STORY_SAMPLES: usize = 10;
 

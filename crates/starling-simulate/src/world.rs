@@ -89,6 +89,11 @@ impl Pool {
         self.activity.sample(rng).min(self.regular - 1)
     }
 
+    /// How many regular (non-campaign) accounts there are; they come first.
+    pub fn regular(&self) -> usize {
+        self.regular
+    }
+
     /// Indices of the campaign's accounts in this pool.
     pub fn campaign(&self) -> std::ops::Range<usize> {
         self.regular..self.accounts.len()
@@ -222,7 +227,7 @@ fn make_account(
     start_ms: i64,
     campaign: bool,
 ) -> Account {
-    // Campaign accounts are fresh, write English or Persian and sit in Iran or the US.
+    // Campaign accounts are fresh and write Persian or English, from where speakers of it post.
     let language = if campaign {
         index % 2
     } else {
@@ -261,7 +266,7 @@ fn make_account(
         name
     };
     // Reach follows activity: the most active accounts have most followers, with noise.
-    let rank_reach = (regular as f64 / (index.min(regular) + 1) as f64).powf(0.9);
+    let rank_reach = libm::pow(regular as f64 / (index.min(regular) + 1) as f64, 0.9);
     let followers = if campaign {
         rng.below(40)
     } else {
@@ -275,14 +280,14 @@ fn make_account(
     };
     let (id, handle, server) = match platform {
         SimPlatform::Twitter | SimPlatform::Rss => (
-            format!("{}", 10_000_000 + rng.below(1 << 50)),
+            format!("{}", 10_000_000 + scrambled(index, 50)),
             handle_core,
             "",
         ),
         SimPlatform::Mastodon => {
             let server = *rng.pick(MASTODON_SERVERS);
             (
-                format!("{}", 100_000 + rng.below(1 << 40)),
+                format!("{}", 100_000 + scrambled(index, 40)),
                 handle_core,
                 server,
             )
@@ -301,6 +306,12 @@ fn make_account(
     }
 }
 
+/// A number below `2^bits` that looks random but is distinct for every `index`: multiplying by
+/// an odd constant is a bijection modulo a power of two.
+fn scrambled(index: usize, bits: u32) -> u64 {
+    (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) & ((1 << bits) - 1)
+}
+
 fn capitalize(word: &str) -> String {
     let mut chars = word.chars();
     chars.next().map_or_else(String::new, |first| {
@@ -310,18 +321,22 @@ fn capitalize(word: &str) -> String {
 
 const BASE32_LOWER: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
 
+/// `prefix` followed by `length` random characters of lowercase base32.
+fn base32_id(rng: &mut Rng, prefix: &str, length: usize) -> String {
+    let mut id = String::with_capacity(prefix.len() + length);
+    id.push_str(prefix);
+    id.extend((0..length).map(|_| BASE32_LOWER[rng.index(32)] as char));
+    id
+}
+
 /// A `did:plc:` identifier: 24 characters of lowercase base32.
 pub fn did_plc(rng: &mut Rng) -> String {
-    let mut did = String::from("did:plc:");
-    did.extend((0..24).map(|_| BASE32_LOWER[rng.index(32)] as char));
-    did
+    base32_id(rng, "did:plc:", 24)
 }
 
 /// A content id shaped like a real CIDv1 (dag-cbor, sha-256, base32): `bafyrei` + 52 chars.
 pub fn cid(rng: &mut Rng) -> String {
-    let mut cid = String::from("bafyrei");
-    cid.extend((0..52).map(|_| BASE32_LOWER[rng.index(32)] as char));
-    cid
+    base32_id(rng, "bafyrei", 52)
 }
 
 const BASE32_SORTABLE: &[u8; 32] = b"234567abcdefghijklmnopqrstuvwxyz";

@@ -272,6 +272,79 @@ fn every_injected_event_is_present_in_the_posts() {
     }
 }
 
+/// Every tweet's creation time and its author's profile location, read from the v2 pages
+/// directly (`includes.users`), without Starling's decoder; and the ground truth.
+fn tweet_locations(config: Config) -> (Vec<(chrono::DateTime<chrono::Utc>, String)>, GroundTruth) {
+    let mut tweets = Vec::new();
+    let mut generator = Generator::new(config).unwrap();
+    for output in generator
+        .by_ref()
+        .filter(|output| output.path == "twitter-v2.jsonl")
+    {
+        let page: serde_json::Value = serde_json::from_slice(&output.bytes).unwrap();
+        let locations: HashMap<&str, &str> = page["includes"]["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|user| {
+                (
+                    user["id"].as_str().unwrap(),
+                    user["location"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        for tweet in page["data"].as_array().unwrap() {
+            let created = tweet["created_at"].as_str().unwrap().parse().unwrap();
+            tweets.push((
+                created,
+                locations[tweet["author_id"].as_str().unwrap()].to_owned(),
+            ));
+        }
+    }
+    (tweets, generator.ground_truth().clone())
+}
+
+#[test]
+fn nobody_in_the_silenced_country_posts_during_its_silence() {
+    let (tweets, truth) = tweet_locations(Config {
+        posts: 20_000,
+        ..Config::default()
+    });
+    let Some(Event::Silence { start, end, .. }) = truth
+        .events
+        .iter()
+        .find(|event| {
+            matches!(
+                event,
+                Event::Silence {
+                    scope: SilenceScope::Country,
+                    ..
+                }
+            )
+        })
+        .cloned()
+    else {
+        panic!("no country silence injected");
+    };
+    let in_iran =
+        |(_, location): &&(chrono::DateTime<chrono::Utc>, String)| location.ends_with(", Iran");
+    let during = tweets
+        .iter()
+        .filter(in_iran)
+        .filter(|(time, _)| *time >= start && *time < end)
+        .count();
+    let before = tweets
+        .iter()
+        .filter(in_iran)
+        .filter(|(time, _)| *time >= start - chrono::Duration::hours(6) && *time < start)
+        .count();
+    assert_eq!(during, 0, "tweets from Iran during the shutdown");
+    assert!(
+        before > 100,
+        "only {before} tweets from Iran in the six hours before"
+    );
+}
+
 #[test]
 fn posts_carry_replies_shares_geotags_and_hostile_text() {
     let (posts, _) = decoded_scenario(Config {

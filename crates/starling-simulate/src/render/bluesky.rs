@@ -108,10 +108,15 @@ pub fn render(draft: &Draft, world: &World, rng: &mut Rng) -> (Vec<u8>, Arc<Publ
     let accounts = &world.bluesky.accounts;
     let account = &accounts[draft.author];
     let time_us = draft.time_ms * 1000 + (draft.sequence % 1000) as i64;
-    let rkey = tid(time_us, draft.sequence);
+    // Clients set createdAt, and mint the record key, from their own clock, a little before
+    // the relay sees the post.
+    let created_ms = draft.time_ms - rng.below(4000) as i64;
+    let rkey = tid(
+        created_ms * 1000 + (draft.sequence % 1000) as i64,
+        draft.sequence,
+    );
     let record_cid = cid(rng);
-    // Clients set createdAt from their own clock, a little before the relay saw the post.
-    let created_at = rfc3339_millis(draft.time_ms - (rng.below(4000) as i64));
+    let created_at = rfc3339_millis(created_ms);
     let (collection, record, segments) = match &draft.share {
         Some((ShareKind::Share | ShareKind::Quote, original)) => (
             "app.bsky.feed.repost",
@@ -200,10 +205,8 @@ pub fn render(draft: &Draft, world: &World, rng: &mut Rng) -> (Vec<u8>, Arc<Publ
         segments,
         cid: record_cid,
         rendered: None,
-        root: draft
-            .reply_to
-            .as_ref()
-            .map(|parent| parent.root.clone().unwrap_or_else(|| Arc::clone(parent))),
+        root: draft.reply_root(),
+        sequence: draft.sequence,
     });
     (line, published)
 }

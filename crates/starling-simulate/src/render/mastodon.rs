@@ -101,7 +101,7 @@ pub fn render(draft: &Draft, world: &World, rng: &mut Rng) -> (Vec<u8>, Arc<Publ
     );
     let url = format!("https://{}/@{}/{}", account.server, username(account), id);
     let [favourites, reblogs, replies, _] = engagement(account, draft.sequence);
-    // About one status in five has no declared language, as on real servers.
+    // About one status in five has no declared language, as on real servers (boosts never do).
     let language = (!rng.chance(0.2)).then_some(LANGUAGES[draft.language].code);
 
     let mut status = Status {
@@ -161,17 +161,16 @@ pub fn render(draft: &Draft, world: &World, rng: &mut Rng) -> (Vec<u8>, Arc<Publ
     };
     let published = Arc::new(Published {
         id,
-        key: uri,
+        // A boost's key is its activity URI, as the decoder reads it.
+        key: status.uri.clone(),
         author: draft.author,
         time_ms: draft.time_ms,
         language: draft.language,
         segments,
         cid: String::new(),
         rendered,
-        root: draft
-            .reply_to
-            .as_ref()
-            .map(|parent| parent.root.clone().unwrap_or_else(|| Arc::clone(parent))),
+        root: draft.reply_root(),
+        sequence: draft.sequence,
     });
     (line, published)
 }

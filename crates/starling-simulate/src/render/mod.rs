@@ -117,8 +117,7 @@ pub fn escape_markup(text: &str, out: &mut String) {
 
 /// RFC 3339 with milliseconds and `Z`, as Twitter v2 and Mastodon write times.
 pub fn rfc3339_millis(time_ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(time_ms)
-        .unwrap_or_default()
+    crate::time_of(time_ms)
         .format("%Y-%m-%dT%H:%M:%S%.3fZ")
         .to_string()
 }

@@ -24,7 +24,7 @@ impl Item {
 /// The item for a news draft.
 pub fn item(draft: &Draft, world: &World) -> Item {
     let outlet = &world.outlets[draft.author];
-    let date = chrono::DateTime::from_timestamp_millis(draft.time_ms).unwrap_or_default();
+    let date = crate::time_of(draft.time_ms);
     let description = draft
         .segments
         .iter()
@@ -48,11 +48,7 @@ pub fn item(draft: &Draft, world: &World) -> Item {
 
 /// The feed document an outlet serves at `poll_ms`: its items, newest first.
 pub fn document(outlet: &Outlet, items: &[Item], poll_ms: i64) -> Vec<u8> {
-    let rfc822 = |time_ms: i64| {
-        chrono::DateTime::from_timestamp_millis(time_ms)
-            .unwrap_or_default()
-            .to_rfc2822()
-    };
+    let rfc822 = |time_ms: i64| crate::time_of(time_ms).to_rfc2822();
     let mut xml = String::with_capacity(512 + items.len() * 400);
     xml.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\" xmlns:atom=\"http://www.w3.org/2005/Atom\">\n<channel>\n<title>");
     escape_markup(outlet.name, &mut xml);

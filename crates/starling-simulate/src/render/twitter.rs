@@ -34,10 +34,8 @@ pub fn published(draft: &Draft, _world: &World) -> Arc<Published> {
         segments,
         cid: String::new(),
         rendered: None,
-        root: draft
-            .reply_to
-            .as_ref()
-            .map(|parent| parent.root.clone().unwrap_or_else(|| Arc::clone(parent))),
+        root: draft.reply_root(),
+        sequence: draft.sequence,
     })
 }
 
@@ -63,6 +61,8 @@ struct Meta {
     result_count: usize,
     newest_id: String,
     oldest_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_token: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -299,19 +299,25 @@ pub fn page(page: &[(Draft, Arc<Published>)], world: &World, retrieved_ms: i64) 
             geo,
         });
     }
+    // A search page lists the newest tweet first.
+    data.reverse();
     let newest_id = data
-        .last()
-        .map(|tweet| tweet.id.clone())
-        .unwrap_or_default();
-    let oldest_id = data
         .first()
         .map(|tweet| tweet.id.clone())
         .unwrap_or_default();
+    let oldest_id = data
+        .last()
+        .map(|tweet| tweet.id.clone())
+        .unwrap_or_default();
+    let next_token = page
+        .first()
+        .map(|(draft, _)| format!("b26v89c19zqg8o3f{:016x}", draft.sequence));
     let page = Page {
         meta: Meta {
             result_count: data.len(),
             newest_id,
             oldest_id,
+            next_token,
         },
         data,
         includes: Includes {
@@ -320,7 +326,7 @@ pub fn page(page: &[(Draft, Arc<Published>)], world: &World, retrieved_ms: i64) 
             places: places.into_values().collect(),
         },
         __twarc: Twarc {
-            url: "https://api.twitter.com/2/tweets/search/stream",
+            url: "https://api.twitter.com/2/tweets/search/recent",
             version: "2.14.0",
             retrieved_at: rfc3339_millis(retrieved_ms),
         },
@@ -328,10 +334,12 @@ pub fn page(page: &[(Draft, Arc<Published>)], world: &World, retrieved_ms: i64) 
     serde_json::to_vec(&page).unwrap_or_default()
 }
 
+/// The original of a retweet or quote, as `includes.tweets` holds it: the same links and
+/// counts as in its own page, since both derive from its sequence number.
 fn tweet_of_published(original: &Published, accounts: &[Account]) -> Tweet {
-    let (text, entities) = text_and_entities(&original.segments, accounts, 0);
+    let (text, entities) = text_and_entities(&original.segments, accounts, original.sequence);
     let [likes, retweets, replies, quotes] =
-        engagement(&accounts[original.author], original.time_ms as u64);
+        engagement(&accounts[original.author], original.sequence);
     Tweet {
         edit_history_tweet_ids: vec![original.id.clone()],
         id: original.id.clone(),
@@ -388,12 +396,12 @@ fn text_and_entities(
         Segment::Text(words) => words.clone(),
     });
     let mut entities = TweetEntities::default();
-    let mut link = 0u64;
     for Placed {
         segment,
+        start,
+        end,
         char_start,
         char_end,
-        ..
     } in placed
     {
         match segment {
@@ -409,7 +417,6 @@ fn text_and_entities(
                 id: accounts[account].id.clone(),
             }),
             Segment::Url(url) => {
-                link += 1;
                 let display = url.trim_start_matches("https://");
                 let display_url = if display.chars().count() > 26 {
                     format!("{}…", display.chars().take(25).collect::<String>())
@@ -419,7 +426,8 @@ fn text_and_entities(
                 entities.urls.push(UrlEntity {
                     start: char_start,
                     end: char_end,
-                    url: short_link(&url, salt + link),
+                    // The t.co link exactly as laid out in the text.
+                    url: text[start..end].to_owned(),
                     expanded_url: url,
                     display_url,
                 });
