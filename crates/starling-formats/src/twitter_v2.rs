@@ -191,9 +191,7 @@ pub(crate) fn decode(bytes: &[u8], context: &Context<'_>, decoded: &mut Decoded)
         }
     };
     if page.data.is_none() && page.errors.is_empty() && page.meta.is_none() {
-        let reason = "no `data`, `errors` or `meta`: not a v2 response page (twarc2 flattened \
-                      tweets and compliance files are not decoded yet)";
-        decoded.rejects.push(context.reject("record", reason));
+        decode_flattened(bytes, context, decoded);
         return;
     }
     let collected_at = page
@@ -285,6 +283,83 @@ pub(crate) fn decode(bytes: &[u8], context: &Context<'_>, decoded: &mut Decoded)
     }
 }
 
+/// A line of `twarc2 flatten`: one tweet with its author, place and referenced tweets
+/// copied into it.
+#[derive(Deserialize)]
+struct Flattened {
+    #[serde(default)]
+    author: Option<User>,
+    #[serde(default)]
+    referenced_tweets: Vec<serde_json::Value>,
+    #[serde(default)]
+    geo: Option<FlattenedGeo>,
+    #[serde(default)]
+    __twarc: Option<Twarc>,
+}
+
+#[derive(Deserialize)]
+struct FlattenedGeo {
+    #[serde(default)]
+    place: Option<PlaceJson>,
+}
+
+fn decode_flattened(bytes: &[u8], context: &Context<'_>, decoded: &mut Decoded) {
+    let (tweet, extras) = match (
+        serde_json::from_slice::<Tweet>(bytes),
+        serde_json::from_slice::<Flattened>(bytes),
+    ) {
+        (Ok(tweet), Ok(extras)) => (tweet, extras),
+        (Err(error), _) | (_, Err(error)) => {
+            let reason = format!(
+                "no `data`, `errors` or `meta`, and not a twarc2 flattened tweet either ({error}); \
+                 compliance and user files are not tweets"
+            );
+            decoded.rejects.push(context.reject("record", reason));
+            return;
+        }
+    };
+    // Referenced tweets arrive whole, each with its own author copied in.
+    let mut users: Vec<User> = extras.author.into_iter().collect();
+    let mut tweets = Vec::new();
+    for referenced in extras.referenced_tweets {
+        if let Some(author) = referenced
+            .get("author")
+            .cloned()
+            .and_then(|author| serde_json::from_value(author).ok())
+        {
+            users.push(author);
+        }
+        if let Ok(original) = serde_json::from_value::<Tweet>(referenced) {
+            tweets.push(original);
+        }
+    }
+    let places: Vec<PlaceJson> = extras.geo.and_then(|geo| geo.place).into_iter().collect();
+    let users: HashMap<&str, &User> = users.iter().map(|user| (user.id.as_str(), user)).collect();
+    let tweets: HashMap<&str, &Tweet> = tweets
+        .iter()
+        .map(|tweet| (tweet.id.as_str(), tweet))
+        .collect();
+    let places: HashMap<&str, &PlaceJson> = places
+        .iter()
+        .map(|place| (place.id.as_str(), place))
+        .collect();
+    let collected_at = extras
+        .__twarc
+        .as_ref()
+        .and_then(|twarc| twarc.retrieved_at.as_deref())
+        .and_then(|text| parse_time(text, "__twarc.retrieved_at", context).ok())
+        .unwrap_or(context.collected_at);
+    let lookups = Lookups {
+        users: &users,
+        tweets: &tweets,
+        places: &places,
+    };
+    match tweet_to_post(&tweet, bytes, &lookups, context, collected_at, "") {
+        Ok(post) => decoded.posts.push(post),
+        Err(reject) => decoded.rejects.push(reject),
+    }
+}
+
 struct Lookups<'a> {
     users: &'a HashMap<&'a str, &'a User>,
     tweets: &'a HashMap<&'a str, &'a Tweet>,
@@ -299,15 +374,19 @@ fn tweet_to_post(
     collected_at: starling_model::Timestamp,
     field: &str,
 ) -> Result<Post, crate::Reject> {
+    let at = |name: &str| {
+        if field.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{field}.{name}")
+        }
+    };
     let created_at = match &tweet.created_at {
-        Some(text) => parse_time(text, &format!("{field}.created_at"), context)?,
+        Some(text) => parse_time(text, &at("created_at"), context)?,
         None => {
             // Only id and text come back unless fields were requested; the id still dates it.
             snowflake_time(&tweet.id).ok_or_else(|| {
-                context.reject(
-                    format!("{field}.created_at"),
-                    "missing, and the id is not a snowflake",
-                )
+                context.reject(at("created_at"), "missing, and the id is not a snowflake")
             })?
         }
     };
