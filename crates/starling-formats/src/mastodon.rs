@@ -5,7 +5,9 @@ use starling_model::{
     Author, Entities, Hashtag, Media, Mention, Metrics, Platform, Post, PostKey, PostRef, nfc,
 };
 
-use crate::{Context, Decoded, Format, host, html_to_text, json_reject, parse_time, raw};
+use serde_json::value::RawValue;
+
+use crate::{Context, Decoded, Format, Notice, host, html_to_text, json_reject, parse_time, raw};
 
 #[derive(Deserialize)]
 struct Status {
@@ -72,13 +74,51 @@ struct Attachment {
     url: Option<String>,
 }
 
+/// Decodes one record: a status object, a REST array of statuses, or one server-sent event of
+/// the streaming API (`event: update` / `status.update` with a status, `event: delete` with an
+/// id).
 pub(crate) fn decode(bytes: &[u8], context: &Context<'_>, decoded: &mut Decoded) {
+    let trimmed = bytes.trim_ascii_start();
+    if trimmed.starts_with(b"[") {
+        let items: Vec<&RawValue> = match serde_json::from_slice(bytes) {
+            Ok(items) => items,
+            Err(error) => {
+                decoded.rejects.push(json_reject(
+                    &error,
+                    context,
+                    "JSON array of Mastodon statuses",
+                ));
+                return;
+            }
+        };
+        for (index, item) in items.into_iter().enumerate() {
+            decode_status(
+                item.get().as_bytes(),
+                &format!("[{index}]"),
+                context,
+                decoded,
+            );
+        }
+    } else if trimmed.starts_with(b"{") {
+        decode_status(bytes, "", context, decoded);
+    } else {
+        decode_event(bytes, context, decoded);
+    }
+}
+
+fn decode_status(bytes: &[u8], field: &str, context: &Context<'_>, decoded: &mut Decoded) {
     let status: Status = match serde_json::from_slice(bytes) {
         Ok(status) => status,
-        Err(error) => {
+        Err(error) if field.is_empty() => {
             decoded
                 .rejects
                 .push(json_reject(&error, context, "Mastodon status"));
+            return;
+        }
+        Err(error) => {
+            decoded
+                .rejects
+                .push(context.reject(field, format!("not a Mastodon status: {error}")));
             return;
         }
     };
@@ -86,6 +126,57 @@ pub(crate) fn decode(bytes: &[u8], context: &Context<'_>, decoded: &mut Decoded)
         Ok(post) => decoded.posts.push(post),
         Err(reject) => decoded.rejects.push(reject),
     }
+}
+
+/// One event of a streaming capture: `event:` and `data:` lines (data lines joined by
+/// newlines, as the server-sent events format says); comments (`:`) ignored.
+fn decode_event(bytes: &[u8], context: &Context<'_>, decoded: &mut Decoded) {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        decoded
+            .rejects
+            .push(context.reject("record", "not UTF-8: neither JSON nor a server-sent event"));
+        return;
+    };
+    let mut event = None;
+    let mut data = Vec::new();
+    for line in text.lines() {
+        if let Some(value) = line.strip_prefix("event:") {
+            event = Some(value.trim());
+        } else if let Some(value) = line.strip_prefix("data:") {
+            data.push(value.strip_prefix(' ').unwrap_or(value));
+        } else if !line.is_empty() && !line.starts_with(':') {
+            decoded.rejects.push(context.reject(
+                "record",
+                format!(
+                    "not JSON and not a server-sent event line: {:?}",
+                    truncate(line)
+                ),
+            ));
+            return;
+        }
+    }
+    let data = data.join("\n");
+    match event {
+        Some("update" | "status.update") => {
+            decode_status(data.as_bytes(), "data", context, decoded)
+        }
+        Some("delete") => decoded.notices.push(Notice {
+            kind: "delete".into(),
+            key: None,
+            detail: format!(
+                "status {} deleted (an id local to the streaming server)",
+                data.trim()
+            ),
+        }),
+        // Notifications, filter changes, announcements and heartbeats carry no public posts.
+        Some(_) | None => {}
+    }
+}
+
+fn truncate(line: &str) -> &str {
+    line.char_indices()
+        .nth(80)
+        .map_or(line, |(index, _)| &line[..index])
 }
 
 /// `user@domain`: remote accounts already carry the domain in `acct`; local ones live on the

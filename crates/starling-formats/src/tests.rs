@@ -275,3 +275,32 @@ fn rss_items_without_guid_get_stable_keys() {
     );
     assert_eq!(keys(&first)[1], "rss:https://n.example/a");
 }
+
+#[test]
+fn mastodon_streaming_events_and_rest_arrays() {
+    let source = Source::File("stream.sse".into());
+    let update = b"event: update\ndata: {\"id\":\"1\",\"uri\":\"https://m.example/users/a/statuses/1\",\"created_at\":\"2026-06-12T00:00:00Z\",\"content\":\"<p>hi</p>\",\"account\":{\"username\":\"a\",\"acct\":\"a\",\"url\":\"https://m.example/@a\"}}\n";
+    let decoded = decode(Format::Mastodon, update, &context(&source));
+    assert_eq!(decoded.posts[0].text, "hi");
+    let delete = decode(
+        Format::Mastodon,
+        b"event: delete\ndata: 109\n",
+        &context(&source),
+    );
+    assert_eq!(delete.notices[0].kind, "delete");
+    assert!(delete.notices[0].detail.contains("109"));
+    let heartbeat = decode(Format::Mastodon, b":thump\n", &context(&source));
+    assert!(
+        heartbeat.posts.is_empty() && heartbeat.rejects.is_empty() && heartbeat.notices.is_empty()
+    );
+    let garbage = decode(Format::Mastodon, b"hello world", &context(&source));
+    assert!(
+        garbage.rejects[0]
+            .reason
+            .contains("not JSON and not a server-sent event")
+    );
+    let array = br#"[{"id":"1","uri":"https://m.example/users/a/statuses/1","created_at":"2026-06-12T00:00:00Z","content":"<p>one</p>","account":{"username":"a","acct":"a"}},{"id":"2"}]"#;
+    let decoded = decode(Format::Mastodon, array, &context(&source));
+    assert_eq!(decoded.posts.len(), 1);
+    assert_eq!(decoded.rejects[0].field, "[1]");
+}

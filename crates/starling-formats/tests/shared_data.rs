@@ -399,3 +399,123 @@ fn flattened_and_paged_captures_of_the_same_tweets_decode_alike() {
     }
     assert!(compared >= 90, "only {compared} tweets in both captures");
 }
+
+/// Response bodies of Mastodon.py's recorded API calls (YAML cassettes holding JSON strings).
+fn mastodon_bodies() -> Option<Vec<(String, String)>> {
+    let dir = starling_testkit::shared_data("platforms/mastodon-py/tests")?;
+    let mut bodies = Vec::new();
+    let mut paths: Vec<_> = walk(&dir)
+        .into_iter()
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|extension| extension == "yaml")
+        })
+        .collect();
+    paths.sort();
+    for path in paths {
+        let Ok(cassette) =
+            serde_yaml::from_str::<serde_yaml::Value>(&std::fs::read_to_string(&path).unwrap())
+        else {
+            continue;
+        };
+        for interaction in cassette["interactions"].as_sequence().into_iter().flatten() {
+            let uri = interaction["request"]["uri"].as_str().unwrap_or_default();
+            if let Some(body) = interaction["response"]["body"]["string"].as_str() {
+                bodies.push((format!("{}: {uri}", path.display()), body.to_owned()));
+            }
+        }
+    }
+    Some(bodies)
+}
+
+/// Statuses in a response body, found without Starling's decoder.
+fn statuses_in(body: &serde_json::Value) -> Vec<&serde_json::Value> {
+    let is_status = |value: &&serde_json::Value| {
+        value.get("uri").is_some()
+            && value.get("content").is_some()
+            && value.get("account").is_some()
+    };
+    match body {
+        serde_json::Value::Array(items) => items.iter().filter(is_status).collect(),
+        object if is_status(&object) => vec![object],
+        _ => Vec::new(),
+    }
+}
+
+#[test]
+fn real_mastodon_statuses_decode_with_their_keys_authors_and_text() {
+    let Some(bodies) = mastodon_bodies() else {
+        return;
+    };
+    let mut keys = std::collections::HashSet::new();
+    let mut checked = 0;
+    for (name, body) in &bodies {
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(body) else {
+            continue;
+        };
+        let expected = statuses_in(&value);
+        if expected.is_empty()
+            || value.is_array() && expected.len() != value.as_array().unwrap().len()
+        {
+            continue;
+        }
+        let source = Source::File(name.clone());
+        let decoded = decode(
+            Format::Mastodon,
+            body.as_bytes(),
+            &Context::new(&source, "2026-01-01T00:00:00Z".parse().unwrap()),
+        );
+        assert!(decoded.rejects.is_empty(), "{name}: {:?}", decoded.rejects);
+        assert_eq!(decoded.posts.len(), expected.len(), "{name}");
+        for (post, status) in decoded.posts.iter().zip(&expected) {
+            assert_eq!(post.key.as_str(), status["uri"].as_str().unwrap(), "{name}");
+            assert_eq!(post.id, status["id"].as_str().unwrap(), "{name}");
+            let acct = status["account"]["acct"].as_str().unwrap();
+            assert!(
+                post.author.handle == acct || post.author.handle.starts_with(&format!("{acct}@")),
+                "{name}: {} vs {acct}",
+                post.author.handle
+            );
+            let created =
+                chrono::DateTime::parse_from_rfc3339(status["created_at"].as_str().unwrap())
+                    .unwrap();
+            assert_eq!(post.created_at, created, "{name}");
+            // Markup never survives into the text.
+            assert!(
+                !post.text.contains("<p>") && !post.text.contains("</a>"),
+                "{name}: {:?}",
+                post.text
+            );
+            if status["reblog"].is_null() {
+                let tags: Vec<&str> = status["tags"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|tag| tag["name"].as_str().unwrap())
+                    .collect();
+                let decoded_tags: Vec<&str> = post
+                    .entities
+                    .hashtags
+                    .iter()
+                    .map(|tag| tag.tag.as_str())
+                    .collect();
+                assert_eq!(decoded_tags, tags, "{name}");
+            } else {
+                assert_eq!(
+                    post.share_of
+                        .as_ref()
+                        .unwrap()
+                        .key
+                        .as_ref()
+                        .unwrap()
+                        .as_str(),
+                    status["reblog"]["uri"].as_str().unwrap()
+                );
+            }
+            keys.insert(post.key.as_str().to_owned());
+            checked += 1;
+        }
+    }
+    println!("{checked} statuses checked, {} unique", keys.len());
+    assert!(keys.len() >= 250, "only {} unique statuses", keys.len());
+}
