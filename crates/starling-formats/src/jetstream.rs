@@ -134,6 +134,7 @@ pub(crate) fn decode(bytes: &[u8], context: &Context<'_>, decoded: &mut Decoded)
         created_at: seen_at,
         collected_at: seen_at,
         title: None,
+        community: None,
         text: String::new(),
         declared_lang: None,
         reply_to: None,

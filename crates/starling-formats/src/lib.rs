@@ -5,10 +5,10 @@
 //! notices: what was missed is data), and a [`Reject`] for each record or field it could not
 //! take, naming the source, line and field. One bad record costs only itself.
 //!
-//! Formats decoded today: Twitter API v1.1 tweets and stream messages, Twitter API v2
-//! response pages, Mastodon statuses, Bluesky Jetstream events and RSS/Atom/JSON Feed
-//! documents. The remaining formats of the import issue (Reddit, Telegram, CSV) are not built
-//! yet and have no variant here.
+//! Formats decoded: Twitter API v1.1 tweets and stream messages, Twitter API v2 response pages
+//! and twarc2 flattened lines, Mastodon statuses (objects, arrays, streaming events), Bluesky
+//! Jetstream events, RSS/Atom/JSON Feed documents, Reddit dump lines and Telegram Desktop
+//! exports.
 //!
 //! ```
 //! use starling_formats::{Context, Format, decode};
@@ -23,7 +23,9 @@
 mod html;
 mod jetstream;
 mod mastodon;
+mod reddit;
 mod rss;
+mod telegram;
 mod twitter;
 mod twitter_v1;
 mod twitter_v2;
@@ -49,6 +51,10 @@ pub enum Format {
     Jetstream,
     /// An RSS 0.9x/1.0/2.0, Atom or JSON Feed document.
     Rss,
+    /// Reddit comments and submissions (Pushshift, Arctic Shift), one per line.
+    Reddit,
+    /// A Telegram Desktop export (`result.json`): one chat or a whole account.
+    Telegram,
 }
 
 impl Format {
@@ -69,6 +75,8 @@ impl Format {
             Format::Mastodon => "mastodon",
             Format::Jetstream => "jetstream",
             Format::Rss => "rss",
+            Format::Reddit => "reddit",
+            Format::Telegram => "telegram",
         }
     }
 
@@ -86,7 +94,7 @@ impl Format {
 
     /// True when each line of a file is one record; false when the whole file is one document.
     pub fn is_line_oriented(self) -> bool {
-        !matches!(self, Format::Rss)
+        !matches!(self, Format::Rss | Format::Telegram)
     }
 }
 
@@ -208,6 +216,8 @@ pub fn decode(format: Format, bytes: &[u8], context: &Context<'_>) -> Decoded {
         Format::Mastodon => mastodon::decode(bytes, context, &mut decoded),
         Format::Jetstream => jetstream::decode(bytes, context, &mut decoded),
         Format::Rss => rss::decode(bytes, context, &mut decoded),
+        Format::Reddit => reddit::decode(bytes, context, &mut decoded),
+        Format::Telegram => telegram::decode(bytes, context, &mut decoded),
     }
     decoded
 }

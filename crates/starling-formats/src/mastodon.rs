@@ -137,6 +137,12 @@ fn decode_event(bytes: &[u8], context: &Context<'_>, decoded: &mut Decoded) {
             .push(context.reject("record", "not UTF-8: neither JSON nor a server-sent event"));
         return;
     };
+    if text.trim().is_empty() {
+        decoded
+            .rejects
+            .push(context.reject("record", "empty: neither JSON nor a server-sent event"));
+        return;
+    }
     let mut event = None;
     let mut data = Vec::new();
     for line in text.lines() {
@@ -260,6 +266,7 @@ fn status_to_post(
         created_at,
         collected_at: context.collected_at,
         title: None,
+        community: None,
         text,
         declared_lang: shown.language.clone(),
         reply_to: status.in_reply_to_id.as_ref().map(|id| PostRef {

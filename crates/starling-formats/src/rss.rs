@@ -97,6 +97,7 @@ pub(crate) fn decode(bytes: &[u8], context: &Context<'_>, decoded: &mut Decoded)
                 .title
                 .as_ref()
                 .map(|title| html_to_text(&title.content)),
+            community: None,
             text: html_to_text(&body),
             declared_lang: entry.language.clone().or_else(|| feed.language.clone()),
             reply_to: None,

@@ -304,3 +304,92 @@ fn mastodon_streaming_events_and_rest_arrays() {
     assert_eq!(decoded.posts.len(), 1);
     assert_eq!(decoded.rejects[0].field, "[1]");
 }
+
+#[test]
+fn reddit_comments_and_submissions_with_numeric_or_string_times() {
+    let source = Source::File("RC_2009-06.zst".into());
+    let comment = br#"{"id":"c0abc","name":"t1_c0abc","author":"neda_fan","author_fullname":"t2_xyz","body":"Stay safe &amp; #iranelection","created_utc":"1244916245","subreddit":"worldnews","parent_id":"t3_8sq3x","link_id":"t3_8sq3x","permalink":"/r/worldnews/comments/8sq3x/_/c0abc/","score":-3}"#;
+    let post = &decode(Format::Reddit, comment, &context(&source)).posts[0];
+    assert_eq!(post.key.as_str(), "reddit:t1_c0abc");
+    assert_eq!(post.created_at.to_rfc3339(), "2009-06-13T18:04:05+00:00");
+    assert_eq!(
+        post.reply_to
+            .as_ref()
+            .unwrap()
+            .key
+            .as_ref()
+            .unwrap()
+            .as_str(),
+        "reddit:t3_8sq3x"
+    );
+    assert_eq!(post.community.as_deref(), Some("r/worldnews"));
+    assert_eq!(post.metrics.likes, Some(0));
+    let submission = br#"{"id":"8sq3x","author":"[deleted]","title":"Iran election protests","selftext":"[removed]","url":"https://news.example/a","is_self":false,"created_utc":1244900000.0,"subreddit":"worldnews","num_comments":1520}"#;
+    let decoded = decode(Format::Reddit, submission, &context(&source));
+    let post = &decoded.posts[0];
+    assert_eq!(post.key.as_str(), "reddit:t3_8sq3x");
+    assert_eq!(post.title.as_deref(), Some("Iran election protests"));
+    assert_eq!(post.entities.urls[0].url, "https://news.example/a");
+    assert_eq!(decoded.notices[0].kind, "deleted");
+    let bad = decode(
+        Format::Reddit,
+        br#"{"id":"x","body":"hi","created_utc":"soon"}"#,
+        &context(&source),
+    );
+    assert_eq!(bad.rejects[0].field, "created_utc");
+}
+
+#[test]
+fn telegram_exports_of_one_chat_or_a_whole_account() {
+    let chat = r##"{"name":"Tehran Live","type":"public_channel","id":1001,"messages":[
+        {"id":1,"type":"service","date":"2009-06-13T10:00:00","date_unixtime":"1244887200","action":"create_channel"},
+        {"id":2,"type":"message","date":"2009-06-13T10:01:00","date_unixtime":"1244887260","from":"Tehran Live","from_id":"channel1001","text":["جمعیت در ",{"type":"hashtag","text":"#آزادی"}," ",{"type":"text_link","text":"here","href":"https://news.example/x"}]},
+        {"id":3,"type":"message","date":"2009-06-13T10:02:00","from":"x","text":"no unix time"},
+        {"id":4,"type":"message","date_unixtime":"1244887380","from_id":"user5","text":"reply","reply_to_message_id":2,"forwarded_from":"Other Channel","photo":"photos/1.jpg"}
+    ]}"##;
+    let source = Source::File("result.json".into());
+    let decoded = decode(Format::Telegram, chat.as_bytes(), &context(&source));
+    assert_eq!(decoded.posts.len(), 2);
+    let post = &decoded.posts[0];
+    assert_eq!(post.key.as_str(), "telegram:1001/2");
+    assert_eq!(post.text, "جمعیت در #آزادی here");
+    assert_eq!(post.entities.hashtags[0].tag, "آزادی");
+    assert_eq!(
+        post.entities.hashtags[0].span.unwrap().slice(&post.text),
+        Some("#آزادی")
+    );
+    assert_eq!(post.entities.urls[0].target(), "https://news.example/x");
+    assert_eq!(post.community.as_deref(), Some("Tehran Live"));
+    assert_eq!(decoded.rejects.len(), 1);
+    assert_eq!(decoded.rejects[0].field, "messages[2].date_unixtime");
+    let reply = &decoded.posts[1];
+    assert_eq!(
+        reply
+            .reply_to
+            .as_ref()
+            .unwrap()
+            .key
+            .as_ref()
+            .unwrap()
+            .as_str(),
+        "telegram:1001/2"
+    );
+    assert_eq!(
+        reply.share_of.as_ref().unwrap().author_handle.as_deref(),
+        Some("Other Channel")
+    );
+    assert_eq!(reply.media[0].kind, "photo");
+
+    let account =
+        format!(r#"{{"about":"x","chats":{{"about":"y","list":[{chat},{{"name":"broken"}}]}}}}"#);
+    let decoded = decode(Format::Telegram, account.as_bytes(), &context(&source));
+    assert_eq!(decoded.posts.len(), 2);
+    assert!(
+        decoded
+            .rejects
+            .iter()
+            .any(|reject| reject.field == "chats.list[1].id"),
+        "{:?}",
+        decoded.rejects
+    );
+}

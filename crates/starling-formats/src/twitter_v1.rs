@@ -467,6 +467,7 @@ fn tweet_to_post(
         created_at,
         collected_at: context.collected_at,
         title: None,
+        community: None,
         text: plain.text,
         declared_lang: tweet.lang.clone().filter(|lang| lang != "und"),
         reply_to: tweet.in_reply_to_status_id_str.as_ref().map(|id| PostRef {

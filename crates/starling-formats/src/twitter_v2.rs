@@ -475,6 +475,7 @@ fn tweet_to_post(
         created_at,
         collected_at,
         title: None,
+        community: None,
         text,
         declared_lang: tweet.lang.clone().filter(|lang| lang != "und"),
         reply_to: reference("replied_to")

@@ -28,6 +28,30 @@ const SEEDS: &[(Format, &str)] = &[
     ),
 ];
 
+const MORE_SEEDS: &[(Format, &str)] = &[
+    (
+        Format::Reddit,
+        r##"{"id":"c0abc","name":"t1_c0abc","author":"a","body":"سلام #x","created_utc":"1244916245","subreddit":"worldnews","parent_id":"t3_8sq3x","permalink":"/r/worldnews/c0abc/","score":3}"##,
+    ),
+    (
+        Format::Telegram,
+        r##"{"name":"C","id":1,"messages":[{"id":2,"type":"message","date_unixtime":"1244887260","from_id":"channel1","text":["a ",{"type":"hashtag","text":"#b"},{"type":"text_link","text":"c","href":"https://e.example/"}]}]}"##,
+    ),
+    (
+        Format::TwitterV1,
+        r##"{"id_str":"1403216129661628420","text":"&lt;3 #a","created_at":"Fri Jun 11 05:00:00 +0000 2021","user":{"id_str":"1","screen_name":"a"},"entities":{"hashtags":[{"text":"a","indices":[6,8]}],"user_mentions":[],"urls":[],"symbols":[]}}"##,
+    ),
+];
+
+fn seed(which: usize) -> (Format, &'static str) {
+    SEEDS
+        .iter()
+        .chain(MORE_SEEDS)
+        .nth(which % (SEEDS.len() + MORE_SEEDS.len()))
+        .copied()
+        .unwrap()
+}
+
 const HOSTILE: &[&str] = &[
     "\u{202e}", "\u{200d}", "\u{0}", "😀", "<script>", "\\u0000", "\"", "}", "]", "\u{fffd}",
     "&#0;", "&#xD800;",
@@ -70,7 +94,7 @@ fn check(format: Format, bytes: &[u8]) -> starling_formats::Decoded {
 
 #[test]
 fn the_seeds_themselves_decode_cleanly() {
-    for (format, seed) in SEEDS {
+    for (format, seed) in SEEDS.iter().chain(MORE_SEEDS) {
         let source = Source::File("seed".into());
         let decoded = decode(
             *format,
@@ -90,16 +114,24 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
     #[test]
-    fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512), which in 0usize..4) {
-        check(SEEDS[which].0, &bytes);
+    fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512), which in 0usize..7) {
+        check(seed(which).0, &bytes);
     }
 
     #[test]
-    fn truncated_records_are_rejected_not_misread(which in 0usize..4, cut in 0.0f64..1.0) {
-        let (format, seed) = SEEDS[which];
+    fn empty_records_are_rejected(which in 0usize..7) {
+        let (format, _) = seed(which);
+        let decoded = check(format, b"");
+        prop_assert!(decoded.posts.is_empty());
+        prop_assert_eq!(decoded.rejects.len(), 1, "{}", format);
+    }
+
+    #[test]
+    fn truncated_records_are_rejected_not_misread(which in 0usize..7, cut in 0.0f64..1.0) {
+        let (format, seed) = seed(which);
         let end = (seed.len() as f64 * cut) as usize;
         let decoded = check(format, &seed.as_bytes()[..end]);
-        if format != Format::Rss {
+        if format.is_line_oriented() || format == Format::Telegram {
             // A JSON record cut anywhere is invalid: it must be rejected whole.
             prop_assert!(decoded.posts.is_empty());
             prop_assert_eq!(decoded.rejects.len(), 1);
@@ -107,8 +139,8 @@ proptest! {
     }
 
     #[test]
-    fn mutated_records_never_panic(which in 0usize..4, edits in prop::collection::vec((0.0f64..1.0, 0usize..HOSTILE.len(), any::<u8>(), any::<bool>()), 1..6)) {
-        let (format, seed) = SEEDS[which];
+    fn mutated_records_never_panic(which in 0usize..7, edits in prop::collection::vec((0.0f64..1.0, 0usize..HOSTILE.len(), any::<u8>(), any::<bool>()), 1..6)) {
+        let (format, seed) = seed(which);
         let mut bytes = seed.as_bytes().to_vec();
         for (position, hostile, byte, splice) in edits {
             let at = ((bytes.len() as f64) * position) as usize;

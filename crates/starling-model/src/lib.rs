@@ -272,6 +272,10 @@ pub struct Post {
     /// A title, for items that have one (feed items, Reddit submissions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// The forum, channel or group it was published in, when the platform has such a thing:
+    /// `r/worldnews`, a Telegram channel's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub community: Option<String>,
     /// The text as plain Unicode in NFC; HTML already stripped. For a share, the shared text.
     pub text: String,
     /// The language the platform or author declared (BCP 47), if any; Starling's own

@@ -25,6 +25,7 @@ fn persian_post() -> Post {
         created_at: chrono::Utc.with_ymd_and_hms(2009, 6, 13, 18, 4, 5).unwrap(),
         collected_at: chrono::Utc.with_ymd_and_hms(2009, 6, 13, 18, 4, 7).unwrap(),
         title: None,
+        community: None,
         text: text.into(),
         declared_lang: Some("fa".into()),
         reply_to: Some(PostRef {
