@@ -7,8 +7,8 @@
 //!
 //! Formats decoded: Twitter API v1.1 tweets and stream messages, Twitter API v2 response pages
 //! and twarc2 flattened lines, Mastodon statuses (objects, arrays, streaming events), Bluesky
-//! Jetstream events, RSS/Atom/JSON Feed documents, Reddit dump lines and Telegram Desktop
-//! exports.
+//! Jetstream events, RSS/Atom/JSON Feed documents, Reddit dump lines, Telegram Desktop
+//! exports, and CSV rows through a column mapping ([`CsvDecoder`]).
 //!
 //! ```
 //! use starling_formats::{Context, Format, decode};
@@ -20,6 +20,7 @@
 //! assert_eq!(decoded.posts[0].entities.hashtags[0].tag, "tehran");
 //! ```
 
+mod csv;
 mod html;
 mod jetstream;
 mod mastodon;
@@ -35,6 +36,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use starling_model::{Provenance, RawRecord, Source, Timestamp};
 
+pub use csv::{CsvDecoder, CsvMapping, parse_any_time, record_complete};
 pub use html::html_to_text;
 
 /// The import formats Starling can decode today.
@@ -55,6 +57,8 @@ pub enum Format {
     Reddit,
     /// A Telegram Desktop export (`result.json`): one chat or a whole account.
     Telegram,
+    /// CSV rows under a header, read through a column mapping ([`CsvDecoder`]).
+    Csv,
 }
 
 impl Format {
@@ -77,6 +81,7 @@ impl Format {
             Format::Rss => "rss",
             Format::Reddit => "reddit",
             Format::Telegram => "telegram",
+            Format::Csv => "csv",
         }
     }
 
@@ -218,6 +223,10 @@ pub fn decode(format: Format, bytes: &[u8], context: &Context<'_>) -> Decoded {
         Format::Rss => rss::decode(bytes, context, &mut decoded),
         Format::Reddit => reddit::decode(bytes, context, &mut decoded),
         Format::Telegram => telegram::decode(bytes, context, &mut decoded),
+        Format::Csv => decoded.rejects.push(context.reject(
+            "row",
+            "a CSV row cannot be read without its header: use CsvDecoder",
+        )),
     }
     decoded
 }

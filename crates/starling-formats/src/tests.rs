@@ -1,6 +1,7 @@
 //! Decoding records shaped as each platform writes them, and rejecting broken ones cleanly.
 
 use super::*;
+use crate::csv::{CsvDecoder, CsvMapping, record_complete};
 
 fn context(source: &Source) -> Context<'_> {
     Context {
@@ -391,5 +392,68 @@ fn telegram_exports_of_one_chat_or_a_whole_account() {
             .any(|reject| reject.field == "chats.list[1].id"),
         "{:?}",
         decoded.rejects
+    );
+}
+
+#[test]
+fn csv_rows_through_4cat_columns_or_a_mapping() {
+    let source = Source::File("export.csv".into());
+    let header = "\u{feff}id,thread_id,author,body,timestamp,extra\n".as_bytes();
+    let decoder = CsvDecoder::new(
+        header,
+        &CsvMapping::default(),
+        starling_model::Platform::Other,
+        &context(&source),
+    )
+    .unwrap();
+    let row =
+        "1403216129661628420,1,@a,\"line one\nline \"\"two\"\" #x\",2021-06-11 05:00:00,ignored\n"
+            .as_bytes();
+    assert!(record_complete(row));
+    assert!(!record_complete(b"1,1,a,\"open"));
+    let post = &decoder.decode(row, &context(&source)).posts[0];
+    assert_eq!(post.id, "1403216129661628420");
+    assert_eq!(post.author.handle, "a");
+    assert_eq!(post.text, "line one\nline \"two\" #x");
+    assert_eq!(post.created_at.to_rfc3339(), "2021-06-11T05:00:00+00:00");
+    assert_eq!(post.reply_to.as_ref().unwrap().id, "1");
+    let bad = decoder.decode(b"2,2,a,text,next tuesday\n", &context(&source));
+    assert_eq!(bad.rejects[0].field, "timestamp");
+    assert!(bad.rejects[0].reason.contains("next tuesday"));
+
+    let mapping =
+        CsvMapping::parse("body=text, timestamp=created_at, platform=network, language=lang")
+            .unwrap();
+    let decoder = CsvDecoder::new(
+        b"id,author,text,created_at,network,lang\n",
+        &mapping,
+        starling_model::Platform::Other,
+        &context(&source),
+    )
+    .unwrap();
+    let post = &decoder
+        .decode(b"9,b,hello,1244916245,mastodon,fa\n", &context(&source))
+        .posts[0];
+    assert_eq!(post.platform, starling_model::Platform::Mastodon);
+    assert_eq!(post.key.as_str(), "mastodon:9");
+    assert_eq!(post.declared_lang.as_deref(), Some("fa"));
+    assert_eq!(post.created_at.to_rfc3339(), "2009-06-13T18:04:05+00:00");
+
+    let missing = CsvDecoder::new(
+        b"id,author,text\n",
+        &CsvMapping::default(),
+        starling_model::Platform::Other,
+        &context(&source),
+    )
+    .unwrap_err();
+    assert!(
+        missing.reason.contains("no column \"body\"")
+            && missing.reason.contains("id, author, text"),
+        "{missing}"
+    );
+    assert!(
+        CsvMapping::parse("bdy=text")
+            .unwrap_err()
+            .contains("unknown field \"bdy\"")
     );
 }
