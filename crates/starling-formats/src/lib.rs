@@ -21,6 +21,7 @@
 //! ```
 
 mod csv;
+mod detect;
 mod html;
 mod jetstream;
 mod mastodon;
@@ -37,6 +38,7 @@ use serde::{Deserialize, Serialize};
 use starling_model::{Provenance, RawRecord, Source, Timestamp};
 
 pub use csv::{CsvDecoder, CsvMapping, parse_any_time, record_complete};
+pub use detect::{Detected, Framing, detect};
 pub use html::html_to_text;
 
 /// The import formats Starling can decode today.
@@ -63,15 +65,19 @@ pub enum Format {
 
 impl Format {
     /// Every format, in the order detection tries them.
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 8] = [
         Format::TwitterV1,
         Format::TwitterV2,
         Format::Mastodon,
         Format::Jetstream,
         Format::Rss,
+        Format::Reddit,
+        Format::Telegram,
+        Format::Csv,
     ];
 
-    /// The format's name (`twitter-v2`, `mastodon`, `jetstream`, `rss`).
+    /// The format's name (`twitter-v1`, `twitter-v2`, `mastodon`, `jetstream`, `rss`, `reddit`,
+    /// `telegram`, `csv`).
     pub fn name(self) -> &'static str {
         match self {
             Format::TwitterV1 => "twitter-v1",
@@ -87,14 +93,7 @@ impl Format {
 
     /// Parses a format name.
     pub fn parse(name: &str) -> Option<Format> {
-        [
-            Format::TwitterV2,
-            Format::Mastodon,
-            Format::Jetstream,
-            Format::Rss,
-        ]
-        .into_iter()
-        .find(|format| format.name() == name)
+        Format::ALL.into_iter().find(|format| format.name() == name)
     }
 
     /// True when each line of a file is one record; false when the whole file is one document.

@@ -457,3 +457,34 @@ fn csv_rows_through_4cat_columns_or_a_mapping() {
             .contains("unknown field \"bdy\"")
     );
 }
+
+#[test]
+fn every_format_parses_back_from_its_name() {
+    // An exhaustive match: a new variant fails to compile here until it is listed in ALL.
+    let listed = |format: Format| match format {
+        Format::TwitterV1
+        | Format::TwitterV2
+        | Format::Mastodon
+        | Format::Jetstream
+        | Format::Rss
+        | Format::Reddit
+        | Format::Telegram
+        | Format::Csv => Format::ALL.contains(&format),
+    };
+    for format in [
+        Format::TwitterV1,
+        Format::TwitterV2,
+        Format::Mastodon,
+        Format::Jetstream,
+        Format::Rss,
+        Format::Reddit,
+        Format::Telegram,
+        Format::Csv,
+    ] {
+        assert!(listed(format), "{format} missing from Format::ALL");
+    }
+    for format in Format::ALL {
+        assert_eq!(Format::parse(format.name()), Some(format));
+    }
+    assert_eq!(Format::parse("twitter"), None);
+}

@@ -1,12 +1,47 @@
 //! The decode stage: raw records in, posts, notices and rejects out.
 
-use starling_formats::{Context, Format, decode};
+use std::collections::HashMap;
 
-use crate::{Batch, Item, Record, Stage};
+use starling_formats::{Context, CsvDecoder, CsvMapping, Format, decode};
+use starling_model::{Platform, RawRecord};
 
-/// Decodes each record with the decoder its `format` names.
+use crate::{Batch, Item, Record, Stage, UNREADABLE};
+
+/// How records that could not be read are counted in summaries.
+pub const UNREADABLE_SUMMARY: &str = "unreadable";
+
+/// The format name of a CSV file's header record; the rows after it carry `csv`.
+pub const CSV_HEADER: &str = "csv-header";
+
+/// Decodes each record with the decoder its `format` names. CSV rows are read through the
+/// header record that came before them from the same origin.
 #[derive(Debug, Default)]
-pub struct Decode;
+pub struct Decode {
+    csv_mapping: CsvMapping,
+    csv_platform: Option<Platform>,
+    /// The decoder of each CSV origin, or `None` when its header was unusable.
+    csv: HashMap<String, Option<CsvDecoder>>,
+}
+
+impl Decode {
+    /// A decode stage that reads CSV columns through `mapping`, giving rows without a
+    /// platform column `platform`.
+    pub fn with_csv(mapping: CsvMapping, platform: Platform) -> Decode {
+        Decode {
+            csv_mapping: mapping,
+            csv_platform: Some(platform),
+            csv: HashMap::new(),
+        }
+    }
+}
+
+fn origin_name(origin: &starling_model::Source) -> &str {
+    match origin {
+        starling_model::Source::File(name)
+        | starling_model::Source::Connector(name)
+        | starling_model::Source::Generated(name) => name,
+    }
+}
 
 impl Stage for Decode {
     type Input = Record;
@@ -18,21 +53,101 @@ impl Stage for Decode {
             let mut context = Context::new(&record.origin, record.collected_at);
             context.line = record.line;
             context.offset = record.offset;
+            let reject = |field: &str, reason: String, keep: bool| Item::Reject {
+                format: record.format.clone(),
+                reject: context.reject(field, reason),
+                record: keep.then(|| record.bytes.clone()),
+            };
+            if record.format == UNREADABLE {
+                let reason = String::from_utf8_lossy(record.bytes.as_bytes()).into_owned();
+                items.push(Item::Reject {
+                    format: UNREADABLE_SUMMARY.into(),
+                    reject: context.reject("record", reason),
+                    record: None,
+                });
+                continue;
+            }
+            if record.format == CSV_HEADER {
+                let platform = self.csv_platform.unwrap_or(Platform::Other);
+                let decoder = CsvDecoder::new(
+                    record.bytes.as_bytes(),
+                    &self.csv_mapping,
+                    platform,
+                    &context,
+                );
+                let origin = origin_name(&record.origin).to_owned();
+                match decoder {
+                    Ok(decoder) => {
+                        self.csv.insert(origin, Some(decoder));
+                    }
+                    Err(error) => {
+                        self.csv.insert(origin, None);
+                        items.push(Item::Reject {
+                            format: "csv".into(),
+                            reject: error,
+                            record: Some(record.bytes.clone()),
+                        });
+                    }
+                }
+                continue;
+            }
             let Some(format) = Format::parse(&record.format) else {
-                let reason = format!("no decoder for format {:?}", record.format);
-                items.push(Item::Reject(context.reject("format", reason)));
+                items.push(reject(
+                    "format",
+                    format!("no decoder for format {:?}", record.format),
+                    true,
+                ));
                 continue;
             };
-            let decoded = decode(format, record.bytes.as_bytes(), &context);
+            let decoded = if format == Format::Csv {
+                match self.csv.get(origin_name(&record.origin)) {
+                    Some(Some(decoder)) => decoder.decode(record.bytes.as_bytes(), &context),
+                    Some(None) => {
+                        items.push(reject(
+                            "row",
+                            "the file's header is unusable (see the header's reject)".into(),
+                            true,
+                        ));
+                        continue;
+                    }
+                    None => {
+                        items.push(reject(
+                            "row",
+                            "a CSV row arrived before its header".into(),
+                            true,
+                        ));
+                        continue;
+                    }
+                }
+            } else {
+                decode(format, record.bytes.as_bytes(), &context)
+            };
             items.extend(
                 decoded
                     .posts
                     .into_iter()
                     .map(|post| Item::Post(Box::new(post))),
             );
-            items.extend(decoded.notices.into_iter().map(Item::Notice));
-            items.extend(decoded.rejects.into_iter().map(Item::Reject));
+            let name = format.name();
+            items.extend(decoded.notices.into_iter().map(|notice| Item::Notice {
+                format: name.to_owned(),
+                notice,
+            }));
+            // The record is kept with a reject of the whole record, so it can be fixed.
+            items.extend(decoded.rejects.into_iter().map(|reject| {
+                let whole = matches!(reject.field.as_str(), "record" | "row" | "document");
+                Item::Reject {
+                    format: name.to_owned(),
+                    reject,
+                    record: whole.then(|| record.bytes.clone()),
+                }
+            }));
         }
         batch.with_items(items)
     }
+}
+
+/// The bytes of a record that could not be read, for [`UNREADABLE`].
+pub(crate) fn unreadable(reason: String) -> RawRecord {
+    RawRecord(reason.into_bytes())
 }

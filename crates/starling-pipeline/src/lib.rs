@@ -70,13 +70,30 @@ pub struct Record {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Item {
-    /// A decoded post.
+    /// A decoded post (its format is in its provenance).
     Post(Box<Post>),
-    /// A stream notice (a delete, an unavailable item).
-    Notice(Notice),
+    /// A stream notice (a delete, an unavailable item), from a record of `format`.
+    Notice {
+        /// The format of the record it came from.
+        format: String,
+        /// The notice.
+        notice: Notice,
+    },
     /// A record or field that could not be taken, with its source, line and reason.
-    Reject(Reject),
+    Reject {
+        /// The format the record was read as.
+        format: String,
+        /// What was wrong, and where.
+        reject: Reject,
+        /// The record's bytes (for a whole-record reject), to fix and import again.
+        record: Option<RawRecord>,
+    },
 }
+
+/// The format name a source gives a record it could not read at all (a file that would not
+/// open, a line too long): its bytes are the reason, and the decode stage turns it into a
+/// reject.
+pub const UNREADABLE: &str = "!unreadable";
 
 /// Why a source or sink failed.
 #[derive(Debug, thiserror::Error)]

@@ -82,7 +82,7 @@ fn every_record_is_decoded_and_acknowledged_in_order() {
         batch_size: 64,
         channel_depth: 2,
     };
-    let stats = run(&mut source, &mut Decode, &mut sink, options).unwrap();
+    let stats = run(&mut source, &mut Decode::default(), &mut sink, options).unwrap();
     assert_eq!(stats.records, 1000);
     assert_eq!(stats.acknowledged, 1000);
     let posts = sink
@@ -94,7 +94,7 @@ fn every_record_is_decoded_and_acknowledged_in_order() {
         .items
         .iter()
         .filter_map(|item| match item {
-            Item::Reject(reject) => Some(reject),
+            Item::Reject { reject, .. } => Some(reject),
             _ => None,
         })
         .collect();
@@ -123,7 +123,7 @@ fn a_failing_sink_stops_the_run_and_leaves_the_rest_unacknowledged() {
     };
     let error = run(
         &mut source,
-        &mut Decode,
+        &mut Decode::default(),
         &mut sink,
         RunOptions {
             batch_size: 100,
@@ -143,12 +143,16 @@ fn a_failing_sink_stops_the_run_and_leaves_the_rest_unacknowledged() {
 
 #[test]
 fn items_cross_a_process_boundary_as_json() {
-    let item = Item::Reject(Reject {
-        source: "a.jsonl".into(),
-        line: Some(2),
-        field: "record".into(),
-        reason: "bad".into(),
-    });
+    let item = Item::Reject {
+        format: "jetstream".into(),
+        record: Some(RawRecord(vec![0xff])),
+        reject: Reject {
+            source: "a.jsonl".into(),
+            line: Some(2),
+            field: "record".into(),
+            reason: "bad".into(),
+        },
+    };
     let json = serde_json::to_string(&item).unwrap();
     assert!(json.starts_with(r#"{"type":"reject""#), "{json}");
     assert_eq!(serde_json::from_str::<Item>(&json).unwrap(), item);
@@ -166,7 +170,7 @@ impl Stage for Fragile {
     fn process(&mut self, batch: Batch<Record>) -> Batch<Item> {
         self.batches += 1;
         assert!(self.batches < 2, "stage broke on batch {}", self.batches);
-        Decode.process(batch)
+        Decode::default().process(batch)
     }
 }
 
@@ -212,7 +216,7 @@ fn a_batch_size_of_zero_still_moves_records() {
     let mut sink = Collect::default();
     let stats = run(
         &mut source,
-        &mut Decode,
+        &mut Decode::default(),
         &mut sink,
         RunOptions {
             batch_size: 0,

@@ -41,6 +41,8 @@ enum Command {
     Analyze(commands::analyze::Args),
     /// Run the whole pipeline on a generated crisis scenario and show what Starling sees.
     Demo(commands::demo::Args),
+    /// Import exports (Twitter, Mastodon, Bluesky, Reddit, Telegram, feeds, CSV) into the archive.
+    Import(commands::import::Args),
     /// Generate a realistic multi-platform crisis scenario, with its ground truth, as files.
     Simulate(commands::simulate::Args),
 }
@@ -83,6 +85,7 @@ fn run(cli: Cli, stdout: &mut dyn Write) -> anyhow::Result<()> {
     match cli.command {
         Command::Analyze(args) => commands::analyze::run(args, stdout),
         Command::Demo(args) => commands::demo::run(&context, args, stdout),
+        Command::Import(args) => commands::import::run(&context, args, stdout),
         Command::Simulate(args) => commands::simulate::run(&context, args, stdout),
     }
 }

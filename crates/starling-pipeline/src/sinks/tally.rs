@@ -139,8 +139,10 @@ impl Sink for Tally {
         for item in &batch.items {
             match item {
                 Item::Post(post) => self.add_post(post),
-                Item::Notice(notice) => *self.notices.entry(notice.kind.clone()).or_default() += 1,
-                Item::Reject(reject) => {
+                Item::Notice { notice, .. } => {
+                    *self.notices.entry(notice.kind.clone()).or_default() += 1
+                }
+                Item::Reject { reject, .. } => {
                     self.rejects += 1;
                     if self.sample_rejects.len() < SAMPLE_REJECTS {
                         self.sample_rejects.push(reject.clone());

@@ -38,7 +38,12 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
     let started = Instant::now();
     let mut source = ScenarioSource::new(generator);
     let mut tally = Tally::default();
-    let stats = run_pipeline(&mut source, &mut Decode, &mut tally, RunOptions::default())?;
+    let stats = run_pipeline(
+        &mut source,
+        &mut Decode::default(),
+        &mut tally,
+        RunOptions::default(),
+    )?;
     let seconds = started.elapsed().as_secs_f64();
     let truth = source.generator().ground_truth();
     let report = Report {

@@ -2,6 +2,7 @@
 
 pub mod analyze;
 pub mod demo;
+pub mod import;
 pub mod simulate;
 
 use std::path::PathBuf;

@@ -1,0 +1,188 @@
+//! The archive as a sink: posts and notices into the store, rejects into a rejects file, and
+//! a summary per format of what happened.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::Serialize;
+use starling_formats::{Notice, Reject};
+use starling_model::{Post, RawRecord, Timestamp};
+use starling_store::Store;
+
+use crate::{Batch, Item, Offset, PipelineError, Sink};
+
+/// The rejects file inside the data folder.
+pub const REJECTS_FILE: &str = "rejects.jsonl";
+
+/// What happened to one format's records.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct FormatSummary {
+    /// Records read (filled in by the caller from the source).
+    pub records: u64,
+    /// Posts archived for the first time.
+    pub imported: u64,
+    /// Posts whose key was already archived.
+    pub duplicates: u64,
+    /// Records or parts of records rejected.
+    pub rejected: u64,
+    /// Stream notices kept.
+    pub notices: u64,
+}
+
+/// One line of the rejects file.
+#[derive(Serialize)]
+struct RejectLine<'a> {
+    at: Timestamp,
+    format: &'a str,
+    source: &'a str,
+    line: Option<u64>,
+    field: &'a str,
+    reason: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    record: Option<&'a RawRecord>,
+}
+
+/// Writes items into a [`Store`].
+pub struct StoreSink<'a> {
+    store: &'a Store,
+    rejects_path: PathBuf,
+    rejects: Option<BufWriter<File>>,
+    at: Timestamp,
+    /// Per format.
+    pub summary: BTreeMap<String, FormatSummary>,
+    /// The first rejects, to show.
+    pub sample_rejects: Vec<Reject>,
+    posts_seen: Arc<AtomicU64>,
+}
+
+const SAMPLE_REJECTS: usize = 5;
+
+impl<'a> StoreSink<'a> {
+    /// A sink into `store`, appending rejects to `data_dir/rejects.jsonl` stamped `at`.
+    pub fn new(store: &'a Store, data_dir: &Path, at: Timestamp) -> StoreSink<'a> {
+        StoreSink {
+            store,
+            rejects_path: data_dir.join(REJECTS_FILE),
+            rejects: None,
+            at,
+            summary: BTreeMap::new(),
+            sample_rejects: Vec::new(),
+            posts_seen: Arc::default(),
+        }
+    }
+
+    /// Where rejects go.
+    pub fn rejects_path(&self) -> &Path {
+        &self.rejects_path
+    }
+
+    /// A counter of posts written so far, for a progress display on another thread.
+    pub fn posts_seen(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.posts_seen)
+    }
+
+    fn failure(&self, message: String) -> PipelineError {
+        PipelineError::Sink {
+            sink: self.rejects_path.display().to_string(),
+            message,
+        }
+    }
+
+    fn write_rejects(
+        &mut self,
+        rejects: &[(&str, &Reject, Option<&RawRecord>)],
+    ) -> Result<(), PipelineError> {
+        if rejects.is_empty() {
+            return Ok(());
+        }
+        if self.rejects.is_none() {
+            let file = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.rejects_path)
+                .map_err(|error| self.failure(error.to_string()))?;
+            self.rejects = Some(BufWriter::new(file));
+        }
+        let at = self.at;
+        let path = self.rejects_path.display().to_string();
+        let Some(writer) = self.rejects.as_mut() else {
+            return Ok(());
+        };
+        let fail = |error: std::io::Error| PipelineError::Sink {
+            sink: path.clone(),
+            message: error.to_string(),
+        };
+        for (format, reject, record) in rejects {
+            let line = RejectLine {
+                at,
+                format,
+                source: &reject.source,
+                line: reject.line,
+                field: &reject.field,
+                reason: &reject.reason,
+                record: *record,
+            };
+            serde_json::to_writer(&mut *writer, &line).map_err(|error| fail(error.into()))?;
+            writer.write_all(b"\n").map_err(fail)?;
+        }
+        // Rejects are acknowledged with the batch: they must be on disk first.
+        writer.flush().map_err(fail)?;
+        writer.get_ref().sync_data().map_err(fail)
+    }
+}
+
+impl Sink for StoreSink<'_> {
+    type Item = Item;
+
+    fn write(&mut self, batch: Batch<Item>) -> Result<Offset, PipelineError> {
+        let mut posts: Vec<&Post> = Vec::new();
+        let mut notices: Vec<Notice> = Vec::new();
+        let mut rejects = Vec::new();
+        for item in &batch.items {
+            match item {
+                Item::Post(post) => posts.push(post),
+                Item::Notice { format, notice } => {
+                    self.summary.entry(format.clone()).or_default().notices += 1;
+                    notices.push(notice.clone());
+                }
+                Item::Reject {
+                    format,
+                    reject,
+                    record,
+                } => {
+                    self.summary.entry(format.clone()).or_default().rejected += 1;
+                    if self.sample_rejects.len() < SAMPLE_REJECTS {
+                        self.sample_rejects.push(reject.clone());
+                    }
+                    rejects.push((format.as_str(), reject, record.as_ref()));
+                }
+            }
+        }
+        self.write_rejects(&rejects)?;
+        let written = self
+            .store
+            .write(&posts, &notices)
+            .map_err(|error| PipelineError::Sink {
+                sink: "archive".into(),
+                message: error.to_string(),
+            })?;
+        for (post, new) in posts.iter().zip(written.new) {
+            let summary = self
+                .summary
+                .entry(post.provenance.format.clone())
+                .or_default();
+            if new {
+                summary.imported += 1;
+            } else {
+                summary.duplicates += 1;
+            }
+        }
+        self.posts_seen
+            .fetch_add(posts.len() as u64, Ordering::Relaxed);
+        Ok(Offset(batch.offsets.end))
+    }
+}
