@@ -41,21 +41,49 @@ pub(crate) fn snowflake_time(id: &str) -> Option<starling_model::Timestamp> {
 /// normalization moved code points and offsets no longer fit.
 pub(crate) struct PlainText {
     pub text: String,
-    offsets: Option<Vec<usize>>,
+    offsets: Offsets,
+}
+
+/// How Twitter's code point offsets map onto the plain text.
+enum Offsets {
+    /// Nothing was escaped or normalized: offsets apply as they are (the common case).
+    Same,
+    /// Escapes were undone: the plain offset of each escaped one.
+    Mapped(Vec<usize>),
+    /// Normalization moved code points: offsets no longer fit.
+    Lost,
 }
 
 impl PlainText {
     pub(crate) fn new(escaped: &str) -> PlainText {
+        if !escaped.contains('&') {
+            let text = nfc(escaped);
+            let offsets = if text == escaped {
+                Offsets::Same
+            } else {
+                Offsets::Lost
+            };
+            return PlainText { text, offsets };
+        }
         let (plain, offsets) = unescape(escaped);
         let text = nfc(&plain);
-        let offsets = (text == plain).then_some(offsets);
+        let offsets = if text == plain {
+            Offsets::Mapped(offsets)
+        } else {
+            Offsets::Lost
+        };
         PlainText { text, offsets }
     }
 
     /// The span of escaped code points `start..end`, in the plain text.
     pub(crate) fn span(&self, start: usize, end: usize) -> Option<Span> {
-        let offsets = self.offsets.as_ref()?;
-        Span::from_chars(&self.text, *offsets.get(start)?, *offsets.get(end)?)
+        match &self.offsets {
+            Offsets::Same => Span::from_chars(&self.text, start, end),
+            Offsets::Mapped(offsets) => {
+                Span::from_chars(&self.text, *offsets.get(start)?, *offsets.get(end)?)
+            }
+            Offsets::Lost => None,
+        }
     }
 }
 

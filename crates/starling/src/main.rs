@@ -14,6 +14,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// Decoding a firehose allocates millions of small strings a second: with mimalloc, decoding
+/// generated Twitter v2 pages went from 109 to 171 MB/s on one core (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Monitor many social and news media at once during a fast-moving event.
 ///
 /// Starling reads exports and live streams from Twitter/X, Mastodon, Bluesky and news feeds
@@ -39,6 +44,8 @@ enum Command {
     /// Find hashtags, mentions, URLs and cashtags in texts, by Twitter's rules: one text per
     /// line in, one JSON object per line out, in order.
     Analyze(commands::analyze::Args),
+    /// Measure Starling's hot paths and print the figures.
+    Bench(commands::bench::Args),
     /// Run the whole pipeline on a generated crisis scenario and show what Starling sees.
     Demo(commands::demo::Args),
     /// Import exports (Twitter, Mastodon, Bluesky, Reddit, Telegram, feeds, CSV) into the archive.
@@ -84,6 +91,7 @@ fn run(cli: Cli, stdout: &mut dyn Write) -> anyhow::Result<()> {
     let context = commands::Context { data_dir, config };
     match cli.command {
         Command::Analyze(args) => commands::analyze::run(args, stdout),
+        Command::Bench(args) => commands::bench::run(args, stdout),
         Command::Demo(args) => commands::demo::run(&context, args, stdout),
         Command::Import(args) => commands::import::run(&context, args, stdout),
         Command::Simulate(args) => commands::simulate::run(&context, args, stdout),

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod analyze;
+pub mod bench;
 pub mod demo;
 pub mod import;
 pub mod simulate;
