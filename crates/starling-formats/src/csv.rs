@@ -260,6 +260,7 @@ impl CsvDecoder {
             provenance: context.provenance(Format::Csv),
             raw: raw(bytes),
         });
+        crate::complete_entities(&mut decoded, Format::Csv);
         decoded
     }
 }

@@ -12,7 +12,24 @@
 /// assert_eq!(html_to_text(html), "Hi #a & bye\n\n2nd\nline");
 /// ```
 pub fn html_to_text(html: &str) -> String {
+    html_to_text_with_links(html).0
+}
+
+/// A link in HTML content: where it points, and the bytes of the plain text it covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HtmlLink {
+    /// The `href`, references decoded.
+    pub href: String,
+    /// The plain text's byte range the anchor covered; `None` when normalization moved it.
+    pub range: Option<(usize, usize)>,
+}
+
+/// As [`html_to_text`], with the links of `<a href>` anchors that are not Mastodon's mention
+/// or hashtag links.
+pub fn html_to_text_with_links(html: &str) -> (String, Vec<HtmlLink>) {
     let mut text = String::with_capacity(html.len());
+    let mut links: Vec<(String, usize, usize)> = Vec::new();
+    let mut open_link: Option<(String, usize)> = None;
     let mut rest = html;
     while let Some(position) = rest.find(['<', '&']) {
         text.push_str(&rest[..position]);
@@ -36,6 +53,21 @@ pub fn html_to_text(html: &str) -> String {
             match name.as_str() {
                 "br" => text.push('\n'),
                 "p" | "div" | "li" | "blockquote" if tag.starts_with('/') => text.push_str("\n\n"),
+                "a" if tag.starts_with('/') => {
+                    if let Some((href, start)) = open_link.take() {
+                        links.push((href, start, text.len()));
+                    }
+                }
+                "a" => {
+                    let original = &rest[1..end];
+                    let class = attribute(original, "class").unwrap_or_default();
+                    let is_entity = class
+                        .split_whitespace()
+                        .any(|name| name == "mention" || name == "hashtag");
+                    open_link = attribute(original, "href")
+                        .filter(|_| !is_entity)
+                        .map(|href| (href, text.len()));
+                }
                 _ => {}
             }
             rest = &rest[end + 1..];
@@ -47,7 +79,58 @@ pub fn html_to_text(html: &str) -> String {
     }
     text.push_str(rest);
     let trimmed = text.trim_matches(|c: char| c == '\n' || c == ' ');
-    starling_model::nfc(trimmed)
+    let leading = trimmed.as_ptr() as usize - text.as_ptr() as usize;
+    let plain = starling_model::nfc(trimmed);
+    let same = plain == trimmed;
+    let links = links
+        .into_iter()
+        .map(|(href, start, end)| {
+            let range = (start.saturating_sub(leading), end.saturating_sub(leading));
+            let fits = same && range.0 < range.1 && plain.get(range.0..range.1).is_some();
+            HtmlLink {
+                href,
+                range: fits.then_some(range),
+            }
+        })
+        .collect();
+    (plain, links)
+}
+
+/// The value of attribute `name` in a tag's inside (`a href="x" class='y'`), references
+/// decoded; names match in any case.
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let lower = tag.to_ascii_lowercase();
+    let mut search = 0;
+    while let Some(found) = lower[search..].find(name).map(|index| index + search) {
+        search = found + name.len();
+        let before_ok = found == 0 || lower.as_bytes()[found - 1].is_ascii_whitespace();
+        let after = lower[search..].trim_start();
+        if !before_ok || !after.starts_with('=') {
+            continue;
+        }
+        let value_start = tag.len() - after.len() + 1;
+        let value = tag[value_start..].trim_start();
+        let (raw, _) = match value.chars().next() {
+            Some(quote @ ('"' | '\'')) => value[1..].split_once(quote).unwrap_or((&value[1..], "")),
+            _ => value.split_once(char::is_whitespace).unwrap_or((value, "")),
+        };
+        return Some(decode_text(raw));
+    }
+    None
+}
+
+/// Character references decoded in attribute text.
+fn decode_text(raw: &str) -> String {
+    let mut decoded = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(position) = rest.find('&') {
+        decoded.push_str(&rest[..position]);
+        let (text, used) = decode_reference(&rest[position..]);
+        decoded.push_str(&text);
+        rest = &rest[position + used..];
+    }
+    decoded.push_str(rest);
+    decoded
 }
 
 /// The index of the `>` that closes the tag starting `text`, skipping any inside quoted
@@ -132,6 +215,17 @@ mod tests {
             "link  end"
         );
         assert_eq!(html_to_text("before <!-- never closed"), "before");
+    }
+
+    #[test]
+    fn links_are_found_but_not_mentions_or_hashtags() {
+        let html = r#"<p> <a href="https://m.example/tags/x" class="mention hashtag">#<span>x</span></a> <a class='u-url' HREF="https://news.bbc.co.uk/a?b=1&amp;c=2">story</a></p>"#;
+        let (text, links) = html_to_text_with_links(html);
+        assert_eq!(text, "#x story");
+        assert_eq!(links.len(), 1);
+        assert_eq!(links[0].href, "https://news.bbc.co.uk/a?b=1&c=2");
+        let (start, end) = links[0].range.unwrap();
+        assert_eq!(&text[start..end], "story");
     }
 
     #[test]

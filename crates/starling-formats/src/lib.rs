@@ -22,6 +22,7 @@
 
 mod csv;
 mod detect;
+mod entities;
 mod html;
 mod jetstream;
 mod mastodon;
@@ -39,7 +40,7 @@ use starling_model::{Provenance, RawRecord, Source, Timestamp};
 
 pub use csv::{CsvDecoder, CsvMapping, parse_any_time, record_complete};
 pub use detect::{Detected, Framing, detect};
-pub use html::html_to_text;
+pub use html::{HtmlLink, html_to_text, html_to_text_with_links};
 
 /// The import formats Starling can decode today.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -211,7 +212,8 @@ pub struct Decoded {
     pub rejects: Vec<Reject>,
 }
 
-/// Decodes one record (a line, or for RSS a whole document) of `format`.
+/// Decodes one record (a line, or for RSS a whole document) of `format`. Entities the
+/// platform lists are kept; where it lists none, they are found by Twitter's rules.
 pub fn decode(format: Format, bytes: &[u8], context: &Context<'_>) -> Decoded {
     let mut decoded = Decoded::default();
     match format {
@@ -227,7 +229,16 @@ pub fn decode(format: Format, bytes: &[u8], context: &Context<'_>) -> Decoded {
             "a CSV row cannot be read without its header: use CsvDecoder",
         )),
     }
+    complete_entities(&mut decoded, format);
     decoded
+}
+
+/// Fills in entities after decoding `format` (see `entities::complete`).
+pub(crate) fn complete_entities(decoded: &mut Decoded, format: Format) {
+    let extractor = starling_text::EntityExtractor::new();
+    for post in &mut decoded.posts {
+        entities::complete(post, format, &extractor);
+    }
 }
 
 /// Parses an RFC 3339 time, naming `field` when it cannot.

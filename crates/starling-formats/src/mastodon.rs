@@ -2,12 +2,15 @@
 
 use serde::Deserialize;
 use starling_model::{
-    Author, Entities, Hashtag, Media, Mention, Metrics, Platform, Post, PostKey, PostRef, nfc,
+    Author, Entities, Hashtag, Media, Mention, Metrics, Platform, Post, PostKey, PostRef, Span,
+    UrlEntity, nfc,
 };
 
 use serde_json::value::RawValue;
 
-use crate::{Context, Decoded, Format, Notice, host, html_to_text, json_reject, parse_time, raw};
+use crate::{
+    Context, Decoded, Format, Notice, host, html_to_text_with_links, json_reject, parse_time, raw,
+};
 
 #[derive(Deserialize)]
 struct Status {
@@ -224,10 +227,31 @@ fn status_to_post(
     };
     // A boost carries the boosted status whole: its text, tags and mentions are the post's.
     let shown = status.reblog.as_deref().unwrap_or(status);
-    let mut text = html_to_text(&shown.content);
+    let (mut text, links) = html_to_text_with_links(&shown.content);
+    // A content warning comes first, as readers see it; link positions move with it.
+    let mut shift = 0;
     if !shown.spoiler_text.is_empty() {
-        text = format!("{}\n\n{text}", nfc(&shown.spoiler_text));
+        let warning = format!("{}\n\n", nfc(&shown.spoiler_text));
+        shift = warning.len();
+        text = format!("{warning}{text}");
     }
+    let urls = links
+        .into_iter()
+        .map(|link| {
+            let span = link
+                .range
+                .and_then(|(start, end)| Span::from_bytes(&text, start + shift, end + shift));
+            let shown_text = span
+                .and_then(|span| span.slice(&text))
+                .unwrap_or(&link.href)
+                .to_owned();
+            UrlEntity {
+                url: shown_text,
+                expanded_url: Some(link.href),
+                span,
+            }
+        })
+        .collect();
     let entities = Entities {
         hashtags: shown
             .tags
@@ -246,6 +270,7 @@ fn status_to_post(
                 span: None,
             })
             .collect(),
+        urls,
         ..Entities::default()
     };
     let share_of = status.reblog.as_deref().map(|original| {

@@ -488,3 +488,31 @@ fn every_format_parses_back_from_its_name() {
     }
     assert_eq!(Format::parse("twitter"), None);
 }
+
+#[test]
+fn entities_are_found_where_the_platform_lists_none_and_placed_where_it_lists_no_positions() {
+    let source = Source::Generated("test".into());
+    let comment = br#"{"id":"c1","name":"t1_c1","author":"a","body":"Look #Tehran @someone https://news.bbc.co.uk/x","created_utc":1244916245}"#;
+    let post = &decode(Format::Reddit, comment, &context(&source)).posts[0];
+    assert_eq!(post.entities.hashtags[0].tag, "Tehran");
+    assert_eq!(post.entities.mentions[0].handle, "someone");
+    assert_eq!(post.entities.urls[0].url, "https://news.bbc.co.uk/x");
+    let status = br#"{"id":"1","uri":"https://m.example/users/a/statuses/1","created_at":"2026-06-12T00:00:00Z","content":"<p>Hi <span class=\"h-card\"><a href=\"https://o.example/@bob\" class=\"u-url mention\">@<span>bob</span></a></span> <a href=\"https://m.example/tags/Tehran\" class=\"mention hashtag\" rel=\"tag\">#<span>Tehran</span></a> <a href=\"https://news.example/x\">news.example/x</a></p>","account":{"username":"a","acct":"a"},"tags":[{"name":"tehran"}],"mentions":[{"acct":"bob@o.example","url":"https://o.example/@bob"}]}"#;
+    let post = &decode(Format::Mastodon, status, &context(&source)).posts[0];
+    assert_eq!(post.text, "Hi @bob #Tehran news.example/x");
+    assert_eq!(post.entities.hashtags[0].tag, "tehran");
+    assert_eq!(
+        post.entities.hashtags[0].span.unwrap().slice(&post.text),
+        Some("#Tehran")
+    );
+    assert_eq!(
+        post.entities.mentions[0].span.unwrap().slice(&post.text),
+        Some("@bob")
+    );
+    // The link comes from the status's own markup, as Mastodon rendered it.
+    assert_eq!(post.entities.urls[0].target(), "https://news.example/x");
+    assert_eq!(
+        post.entities.urls[0].span.unwrap().slice(&post.text),
+        Some("news.example/x")
+    );
+}
