@@ -106,6 +106,14 @@ pub(crate) fn decode(bytes: &[u8], context: &Context<'_>, decoded: &mut Decoded)
         });
         return;
     }
+    if commit.operation == "update" {
+        // The new version is decoded below; the notice says it replaces an earlier one.
+        decoded.notices.push(Notice {
+            kind: "edit".into(),
+            key: Some(uri.clone()),
+            detail: "edited by its author".into(),
+        });
+    }
     let Some(seen_at) = chrono::DateTime::from_timestamp_micros(event.time_us) else {
         decoded.rejects.push(context.reject(
             "time_us",

@@ -166,8 +166,20 @@ fn decode_event(bytes: &[u8], context: &Context<'_>, decoded: &mut Decoded) {
     }
     let data = data.join("\n");
     match event {
-        Some("update" | "status.update") => {
-            decode_status(data.as_bytes(), "data", context, decoded)
+        Some("update") => decode_status(data.as_bytes(), "data", context, decoded),
+        Some("status.update") => {
+            let before = decoded.posts.len();
+            decode_status(data.as_bytes(), "data", context, decoded);
+            // An edit replaces a status already seen: say so beside the new version.
+            let keys: Vec<String> = decoded.posts[before..]
+                .iter()
+                .map(|post| post.key.as_str().to_owned())
+                .collect();
+            decoded.notices.extend(keys.into_iter().map(|key| Notice {
+                kind: "edit".into(),
+                key: Some(key),
+                detail: "edited by its author".into(),
+            }));
         }
         Some("delete") => decoded.notices.push(Notice {
             kind: "delete".into(),

@@ -31,7 +31,7 @@ fn broken_json_is_rejected_with_source_line_and_column() {
 
 #[test]
 fn one_bad_tweet_does_not_lose_the_others() {
-    let page = br#"{"data":[{"id":"1","text":"no date and not a snowflake"},{"id":"1403216129661628420","text":"ok #a","created_at":"2021-06-11T05:00:00.000Z","entities":{"hashtags":[{"start":3,"end":5,"tag":"a"}]}},{"id":5}],"errors":[{"resource_id":"99","title":"Not Found Error","detail":"Could not find tweet with ids: [99]."}]}"#;
+    let page = br#"{"data":[{"id":"1","text":"no date and not a snowflake","created_at":"last week"},{"id":"1403216129661628420","text":"ok #a","created_at":"2021-06-11T05:00:00.000Z","entities":{"hashtags":[{"start":3,"end":5,"tag":"a"}]}},{"id":5}],"errors":[{"resource_id":"99","title":"Not Found Error","detail":"Could not find tweet with ids: [99]."}]}"#;
     let source = Source::File("page.jsonl".into());
     let decoded = decode(Format::TwitterV2, page, &context(&source));
     assert_eq!(decoded.posts.len(), 1);
@@ -514,5 +514,25 @@ fn entities_are_found_where_the_platform_lists_none_and_placed_where_it_lists_no
     assert_eq!(
         post.entities.urls[0].span.unwrap().slice(&post.text),
         Some("news.example/x")
+    );
+}
+
+#[test]
+fn edits_are_posts_with_a_notice_that_they_replace_an_earlier_version() {
+    let source = Source::Generated("test".into());
+    let event = br#"{"did":"did:plc:x","time_us":1781222400000000,"kind":"commit","commit":{"rev":"r","operation":"update","collection":"app.bsky.feed.post","rkey":"k","record":{"text":"fixed typo"}}}"#;
+    let decoded = decode(Format::Jetstream, event, &context(&source));
+    assert_eq!(decoded.posts[0].text, "fixed typo");
+    assert_eq!(decoded.notices[0].kind, "edit");
+    assert_eq!(
+        decoded.notices[0].key.as_deref(),
+        Some("at://did:plc:x/app.bsky.feed.post/k")
+    );
+    let edit = b"event: status.update\ndata: {\"id\":\"1\",\"uri\":\"https://m.example/users/a/statuses/1\",\"created_at\":\"2026-06-12T00:00:00Z\",\"content\":\"<p>v2</p>\",\"account\":{\"username\":\"a\",\"acct\":\"a\"}}\n";
+    let decoded = decode(Format::Mastodon, edit, &context(&source));
+    assert_eq!(decoded.posts[0].text, "v2");
+    assert_eq!(
+        decoded.notices[0].key.as_deref(),
+        Some("https://m.example/users/a/statuses/1")
     );
 }

@@ -383,12 +383,9 @@ fn tweet_to_post(
     };
     let created_at = match &tweet.created_at {
         Some(text) => parse_time(text, &at("created_at"), context)?,
-        None => {
-            // Only id and text come back unless fields were requested; the id still dates it.
-            snowflake_time(&tweet.id).ok_or_else(|| {
-                context.reject(at("created_at"), "missing, and the id is not a snowflake")
-            })?
-        }
+        // Only id and text come back unless fields were requested; a snowflake id still dates
+        // the tweet, and an older id leaves only the time it was collected.
+        None => snowflake_time(&tweet.id).unwrap_or(collected_at),
     };
     let author_id = tweet.author_id.clone().unwrap_or_default();
     let user = lookups.users.get(author_id.as_str());

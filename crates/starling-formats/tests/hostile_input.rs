@@ -159,13 +159,20 @@ fn deeply_nested_json_is_rejected_without_overflowing_the_stack() {
     let depth = 100_000;
     let nested = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
     let in_object = format!("{{\"data\":{nested}}}");
-    for format in Format::ALL.into_iter().filter(|format| *format != Format::Csv) {
+    for format in Format::ALL
+        .into_iter()
+        .filter(|format| *format != Format::Csv)
+    {
         for record in [&nested, &in_object] {
             let decoded = check(format, record.as_bytes());
             assert!(decoded.posts.is_empty(), "{format}");
         }
     }
     let depth = 50_000;
-    let xml = format!("<rss><channel><item>{}{}</item></channel></rss>", "<x>".repeat(depth), "</x>".repeat(depth));
+    let xml = format!(
+        "<rss><channel><item>{}{}</item></channel></rss>",
+        "<x>".repeat(depth),
+        "</x>".repeat(depth)
+    );
     check(Format::Rss, xml.as_bytes());
 }

@@ -608,3 +608,78 @@ fn platform_entities_agree_with_twitters_rules_on_real_tweets() {
         "{same:?} of {tweets}: {differences:?}"
     );
 }
+
+#[test]
+fn real_v2_responses_recorded_by_tweepy_decode_tweet_for_tweet() {
+    let Some(dir) = starling_testkit::shared_data("platforms/twitter-v1-tweepy/cassettes") else {
+        return;
+    };
+    let mut paths: Vec<_> = walk(&dir)
+        .into_iter()
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|extension| extension == "yaml")
+        })
+        .collect();
+    paths.sort();
+    let mut unique = std::collections::HashSet::new();
+    for path in paths {
+        let Ok(cassette) =
+            serde_yaml::from_str::<serde_yaml::Value>(&std::fs::read_to_string(&path).unwrap())
+        else {
+            continue;
+        };
+        for interaction in cassette["interactions"].as_sequence().into_iter().flatten() {
+            let uri = interaction["request"]["uri"].as_str().unwrap_or_default();
+            let Some(body) = interaction["response"]["body"]["string"].as_str() else {
+                continue;
+            };
+            // v2 responses whose `data` are tweets (they have `text`); users, lists and spaces
+            // are not posts.
+            if !uri.contains("/2/") {
+                continue;
+            }
+            let Ok(value) = serde_json::from_str::<serde_json::Value>(body) else {
+                continue;
+            };
+            let items: Vec<&serde_json::Value> = match &value["data"] {
+                serde_json::Value::Array(items) => items.iter().collect(),
+                serde_json::Value::Object(_) => vec![&value["data"]],
+                _ => continue,
+            };
+            let expected: Vec<&str> = items
+                .iter()
+                .filter(|item| item.get("text").is_some())
+                .filter_map(|item| item["id"].as_str())
+                .collect();
+            let not_tweets = items.len() - expected.len();
+            let name = format!("{}: {uri}", path.file_name().unwrap().to_string_lossy());
+            let source = Source::File(name.clone());
+            let decoded = decode(
+                Format::TwitterV2,
+                body.as_bytes(),
+                &Context::new(&source, "2026-01-01T00:00:00Z".parse().unwrap()),
+            );
+            // Every tweet becomes a post; every other object (a user, a job) a reject saying so.
+            assert_eq!(
+                decoded.rejects.len(),
+                not_tweets,
+                "{name}: {:?}",
+                decoded.rejects
+            );
+            assert!(
+                decoded
+                    .rejects
+                    .iter()
+                    .all(|reject| reject.reason.starts_with("not a tweet object")),
+                "{name}: {:?}",
+                decoded.rejects
+            );
+            let ids: Vec<&str> = decoded.posts.iter().map(|post| post.id.as_str()).collect();
+            assert_eq!(ids, expected, "{name}");
+            unique.extend(ids.iter().map(|id| (*id).to_owned()));
+        }
+    }
+    println!("{} unique v2 tweets in tweepy's cassettes", unique.len());
+    assert!(unique.len() >= 300, "{}", unique.len());
+}

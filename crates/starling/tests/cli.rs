@@ -427,13 +427,29 @@ fn an_import_killed_midway_loses_nothing_it_acknowledged_and_resumes_cleanly() {
 fn a_line_longer_than_the_limit_is_rejected_and_the_lines_around_it_kept() {
     let temp = tempfile::tempdir().unwrap();
     let data = temp.path().join("data");
-    let line = |key: &str| format!(r#"{{"did":"did:plc:a","time_us":1781222400000000,"kind":"commit","commit":{{"rev":"r","operation":"create","collection":"app.bsky.feed.post","rkey":"{key}","record":{{"text":"hi"}}}}}}"#);
-    let huge = format!(r#"{{"did":"did:plc:a","time_us":1,"kind":"commit","commit":{{"record":{{"text":"{}"}}}}}}"#, "x".repeat(65 << 20));
+    let line = |key: &str| {
+        format!(
+            r#"{{"did":"did:plc:a","time_us":1781222400000000,"kind":"commit","commit":{{"rev":"r","operation":"create","collection":"app.bsky.feed.post","rkey":"{key}","record":{{"text":"hi"}}}}}}"#
+        )
+    };
+    let huge = format!(
+        r#"{{"did":"did:plc:a","time_us":1,"kind":"commit","commit":{{"record":{{"text":"{}"}}}}}}"#,
+        "x".repeat(65 << 20)
+    );
     let path = temp.path().join("capture.jsonl");
     std::fs::write(&path, format!("{}\n{huge}\n{}\n", line("k1"), line("k2"))).unwrap();
-    let output = json_lines(&stdout(&starling(&["--data-dir", data.to_str().unwrap(), "import", path.to_str().unwrap(), "--json"])));
+    let output = json_lines(&stdout(&starling(&[
+        "--data-dir",
+        data.to_str().unwrap(),
+        "import",
+        path.to_str().unwrap(),
+        "--json",
+    ])));
     assert_eq!(summary_of(&output)["imported"], 2);
     assert_eq!(summary_of(&output)["rejected"], 1);
     let rejects = std::fs::read_to_string(data.join("rejects.jsonl")).unwrap();
-    assert!(rejects.contains(r#""line":2"#) && rejects.contains("longer than 64 MiB"), "{rejects}");
+    assert!(
+        rejects.contains(r#""line":2"#) && rejects.contains("longer than 64 MiB"),
+        "{rejects}"
+    );
 }
