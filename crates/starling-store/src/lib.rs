@@ -26,6 +26,9 @@ const POSTS: TableDefinition<&str, &[u8]> = TableDefinition::new("posts");
 /// Stream notices in arrival order, as JSON.
 const NOTICES: TableDefinition<u64, &[u8]> = TableDefinition::new("notices");
 
+/// The page cache the archive may use.
+const CACHE_BYTES: usize = 64 << 20;
+
 /// The file inside the data folder.
 pub const ARCHIVE_FILE: &str = "archive.redb";
 
@@ -84,7 +87,11 @@ impl Store {
             source,
         })?;
         let path = data_dir.join(ARCHIVE_FILE);
-        let db = Database::create(&path).map_err(|error| database(&path, error))?;
+        // A bounded cache: the archive is written far more than it is read back here.
+        let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .create(&path)
+            .map_err(|error| database(&path, error))?;
         let store = Store { db, path };
         // Create the tables up front so that readers never meet a missing table.
         store.write(&[], &[])?;

@@ -19,6 +19,8 @@ use crate::{Batch, Offset, PipelineError, Record, Source, UNREADABLE};
 pub const MAX_RECORD: usize = 64 << 20;
 /// The largest whole-file document (a feed, an export) loaded.
 pub const MAX_DOCUMENT: u64 = 2 << 30;
+/// The most record bytes in one batch.
+pub const BATCH_BYTES: usize = 4 << 20;
 /// How much of a file detection looks at.
 const DETECT_BYTES: usize = 64 << 10;
 
@@ -191,7 +193,10 @@ impl Source for FileSource {
     fn next_batch(&mut self, max: usize) -> Result<Option<Batch<Record>>, PipelineError> {
         let first = self.next_offset;
         let mut items = Vec::with_capacity(max);
-        while items.len() < max {
+        let mut bytes = 0;
+        // A batch ends at `max` records or `BATCH_BYTES`, whichever comes first: one record
+        // may hold a hundred posts, and memory must not grow with that.
+        while items.len() < max && bytes < BATCH_BYTES {
             let mut file = match self.current.take() {
                 Some(file) => file,
                 None => match self.open_next() {
@@ -207,6 +212,7 @@ impl Source for FileSource {
             // At a file's end it is dropped, and the next one opens on the next turn.
             if let Some(record) = self.next_record(&mut file) {
                 *self.records.entry(record_format(&record)).or_default() += 1;
+                bytes += record.bytes.as_bytes().len();
                 items.push(record);
                 self.current = Some(file);
             }
