@@ -268,6 +268,26 @@ pub(crate) fn json_reject(error: &serde_json::Error, context: &Context<'_>, what
     )
 }
 
+/// Decodes each element of a record that is a JSON array with `each(element, field)`, where
+/// `field` names the element (`[3]`); a record that is not an array of values is rejected
+/// whole, as `what`.
+pub(crate) fn each_in_array(
+    bytes: &[u8],
+    what: &str,
+    context: &Context<'_>,
+    decoded: &mut Decoded,
+    mut each: impl FnMut(&[u8], &str, &mut Decoded),
+) {
+    match serde_json::from_slice::<Vec<&serde_json::value::RawValue>>(bytes) {
+        Ok(items) => {
+            for (index, item) in items.into_iter().enumerate() {
+                each(item.get().as_bytes(), &format!("[{index}]"), decoded);
+            }
+        }
+        Err(error) => decoded.rejects.push(json_reject(&error, context, what)),
+    }
+}
+
 /// The host of an `https://host/...` URL.
 pub(crate) fn host(url: &str) -> Option<&str> {
     let rest = url.split_once("://")?.1;

@@ -6,10 +6,9 @@ use starling_model::{
     UrlEntity, nfc,
 };
 
-use serde_json::value::RawValue;
-
 use crate::{
-    Context, Decoded, Format, Notice, host, html_to_text_with_links, json_reject, parse_time, raw,
+    Context, Decoded, Format, Notice, each_in_array, host, html_to_text_with_links, json_reject,
+    parse_time, raw,
 };
 
 #[derive(Deserialize)]
@@ -83,25 +82,15 @@ struct Attachment {
 pub(crate) fn decode(bytes: &[u8], context: &Context<'_>, decoded: &mut Decoded) {
     let trimmed = bytes.trim_ascii_start();
     if trimmed.starts_with(b"[") {
-        let items: Vec<&RawValue> = match serde_json::from_slice(bytes) {
-            Ok(items) => items,
-            Err(error) => {
-                decoded.rejects.push(json_reject(
-                    &error,
-                    context,
-                    "JSON array of Mastodon statuses",
-                ));
-                return;
-            }
-        };
-        for (index, item) in items.into_iter().enumerate() {
-            decode_status(
-                item.get().as_bytes(),
-                &format!("[{index}]"),
-                context,
-                decoded,
-            );
-        }
+        each_in_array(
+            bytes,
+            "JSON array of Mastodon statuses",
+            context,
+            decoded,
+            |item, field, decoded| {
+                decode_status(item, field, context, decoded);
+            },
+        );
     } else if trimmed.starts_with(b"{") {
         decode_status(bytes, "", context, decoded);
     } else {

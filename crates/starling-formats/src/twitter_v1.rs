@@ -6,7 +6,7 @@ use serde_json::value::RawValue;
 use starling_model::{Author, Geo, Media, Metrics, Place, Platform, Point, Post, PostKey, PostRef};
 
 use crate::twitter::{self, PlainText, RawEntity, snowflake_time};
-use crate::{Context, Decoded, Format, Notice, Reject, json_reject, raw};
+use crate::{Context, Decoded, Format, Notice, Reject, each_in_array, json_reject, raw};
 
 #[derive(Deserialize)]
 struct Tweet {
@@ -163,23 +163,15 @@ pub(crate) fn decode(bytes: &[u8], context: &Context<'_>, decoded: &mut Decoded)
     // A REST response is an array of tweets; a capture has one object per line.
     let trimmed = bytes.trim_ascii_start();
     if trimmed.starts_with(b"[") {
-        let items: Vec<&RawValue> = match serde_json::from_slice(bytes) {
-            Ok(items) => items,
-            Err(error) => {
-                decoded
-                    .rejects
-                    .push(json_reject(&error, context, "JSON array of v1.1 tweets"));
-                return;
-            }
-        };
-        for (index, item) in items.into_iter().enumerate() {
-            decode_object(
-                item.get().as_bytes(),
-                &format!("[{index}]"),
-                context,
-                decoded,
-            );
-        }
+        each_in_array(
+            bytes,
+            "JSON array of v1.1 tweets",
+            context,
+            decoded,
+            |item, field, decoded| {
+                decode_object(item, field, context, decoded);
+            },
+        );
     } else if let Ok(Search { statuses }) = serde_json::from_slice::<Search<'_>>(bytes) {
         // A saved search response: `{"statuses": [...], "search_metadata": {...}}`.
         for (index, item) in statuses.into_iter().enumerate() {

@@ -40,6 +40,20 @@ pub struct Batch<T> {
 }
 
 impl<T> Batch<T> {
+    /// The batch of `items` that follow offset `*next`, which moves past them; `None` when
+    /// there are no items (the source is exhausted).
+    pub fn following(next: &mut u64, items: Vec<T>) -> Option<Batch<T>> {
+        if items.is_empty() {
+            return None;
+        }
+        let first = *next;
+        *next += items.len() as u64;
+        Some(Batch {
+            offsets: first..*next,
+            items,
+        })
+    }
+
     /// The same offsets with other items.
     pub fn with_items<U>(&self, items: Vec<U>) -> Batch<U> {
         Batch {

@@ -150,6 +150,31 @@ pub(crate) struct Published {
 }
 
 impl Draft {
+    /// A post of its author's own: no title, reply, share or geotag until set.
+    fn original(
+        platform: SimPlatform,
+        author: usize,
+        time_ms: i64,
+        language: usize,
+        segments: Vec<Segment>,
+        sequence: u64,
+        component: Component,
+    ) -> Draft {
+        Draft {
+            platform,
+            author,
+            time_ms,
+            language,
+            segments,
+            title: None,
+            reply_to: None,
+            share: None,
+            geo: None,
+            sequence,
+            component,
+        }
+    }
+
     /// The first post of the conversation this draft replies into.
     pub(crate) fn reply_root(&self) -> Option<Arc<Published>> {
         self.reply_to
@@ -335,17 +360,10 @@ impl Generator {
                 Vec::new()
             };
             return Draft {
-                platform,
-                author,
-                time_ms,
-                language,
-                segments,
-                title: None,
-                reply_to: None,
                 share: Some((share_kind, shared)),
-                geo: None,
-                sequence,
-                component,
+                ..Draft::original(
+                    platform, author, time_ms, language, segments, sequence, component,
+                )
             };
         }
         let reply_to = (component == Component::Background && !recent.is_empty() && kind < 0.32)
@@ -370,17 +388,11 @@ impl Generator {
             )
         });
         Draft {
-            platform,
-            author,
-            time_ms,
-            language,
-            segments,
-            title: None,
             reply_to,
-            share: None,
             geo,
-            sequence,
-            component,
+            ..Draft::original(
+                platform, author, time_ms, language, segments, sequence, component,
+            )
         }
     }
 
@@ -402,17 +414,16 @@ impl Generator {
         segments.push(Segment::Text(self.sentence(language, component)));
         let sequence = self.next_sequence();
         Draft {
-            platform: SimPlatform::Rss,
-            author: outlet,
-            time_ms,
-            language,
-            segments,
             title: Some(title),
-            reply_to: None,
-            share: None,
-            geo: None,
-            sequence,
-            component,
+            ..Draft::original(
+                SimPlatform::Rss,
+                outlet,
+                time_ms,
+                language,
+                segments,
+                sequence,
+                component,
+            )
         }
     }
 
@@ -441,19 +452,15 @@ impl Generator {
             self.rng.pick(lexicon::CAMPAIGN_CLOSERS).to_string(),
         ));
         let sequence = self.next_sequence();
-        Draft {
+        Draft::original(
             platform,
             author,
             time_ms,
             language,
             segments,
-            title: None,
-            reply_to: None,
-            share: None,
-            geo: None,
             sequence,
-            component: Component::Campaign,
-        }
+            Component::Campaign,
+        )
     }
 
     fn next_sequence(&mut self) -> u64 {

@@ -191,7 +191,6 @@ impl FileSource {
 
 impl Source for FileSource {
     fn next_batch(&mut self, max: usize) -> Result<Option<Batch<Record>>, PipelineError> {
-        let first = self.next_offset;
         let mut items = Vec::with_capacity(max);
         let mut bytes = 0;
         // A batch ends at `max` records or `BATCH_BYTES`, whichever comes first: one record
@@ -217,14 +216,7 @@ impl Source for FileSource {
                 self.current = Some(file);
             }
         }
-        if items.is_empty() {
-            return Ok(None);
-        }
-        self.next_offset += items.len() as u64;
-        Ok(Some(Batch {
-            offsets: first..self.next_offset,
-            items,
-        }))
+        Ok(Batch::following(&mut self.next_offset, items))
     }
 
     fn acknowledge(&mut self, through: Offset) -> Result<(), PipelineError> {

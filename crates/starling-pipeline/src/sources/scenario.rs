@@ -39,7 +39,6 @@ impl ScenarioSource {
 
 impl Source for ScenarioSource {
     fn next_batch(&mut self, max: usize) -> Result<Option<Batch<Record>>, PipelineError> {
-        let first = self.next_offset;
         let mut items = Vec::with_capacity(max);
         for output in self.generator.by_ref().take(max) {
             let line = output.is_line.then(|| {
@@ -61,14 +60,7 @@ impl Source for ScenarioSource {
                 bytes: RawRecord(output.bytes),
             });
         }
-        if items.is_empty() {
-            return Ok(None);
-        }
-        self.next_offset += items.len() as u64;
-        Ok(Some(Batch {
-            offsets: first..self.next_offset,
-            items,
-        }))
+        Ok(Batch::following(&mut self.next_offset, items))
     }
 
     fn acknowledge(&mut self, through: Offset) -> Result<(), PipelineError> {
