@@ -1,4 +1,5 @@
-//! Text analysis for posts: entities found by Twitter's own rules, and tweet length. Pure.
+//! Text analysis for posts: entities found by Twitter's own rules, tweet length, and the
+//! word analysis search and matching share ([`analyze`]). Pure.
 //!
 //! Hashtags, mentions, lists, URLs and cashtags are found with the Rust port of Twitter's
 //! `twitter-text` (the rules every Twitter client used, in every script: Persian hashtags with
@@ -16,6 +17,10 @@
 //! assert_eq!(entities.urls[0].url, "https://example.org");
 //! assert_eq!(entities.cashtags[0].tag, "TSLA");
 //! ```
+
+mod analyze;
+
+pub use analyze::{Token, analyze, normalize_word};
 
 use starling_model::{Entities, Hashtag, Mention, Span, UrlEntity};
 use twitter_text::entity::{Entity, Type};
