@@ -17,10 +17,11 @@
 //! assert_eq!(parse("tehran AND").unwrap_err().to_string(), "column 11: expected a term after AND, found the end of the query");
 //! ```
 
+pub mod corpus;
 mod parse;
 
 use starling_model::{Platform, Post, Timestamp};
-use starling_text::{Token, analyze, normalize_word};
+use starling_text::{PART_BREAK, Token, analyze_parts, normalize_word};
 
 pub use parse::{ParseError, parse};
 
@@ -124,6 +125,15 @@ impl TimeBound {
     }
 }
 
+/// The words of a post that queries search, title and text as parts (see
+/// `starling_text::analyze_parts`): what an index must tokenize to agree with [`Query::matches`].
+pub fn searchable_text(post: &Post) -> String {
+    match &post.title {
+        Some(title) => format!("{title}{PART_BREAK}{}", post.text),
+        None => post.text.clone(),
+    }
+}
+
 /// A post analyzed once, for matching many queries against it.
 #[derive(Debug, Clone)]
 pub struct Document<'a> {
@@ -142,21 +152,7 @@ pub struct Document<'a> {
 impl<'a> Document<'a> {
     /// Analyzes `post`.
     pub fn new(post: &'a Post) -> Document<'a> {
-        let mut words = String::new();
-        if let Some(title) = &post.title {
-            words.push_str(title);
-            // A sentence break so that no phrase spans title and text.
-            words.push_str(" \u{2029} ");
-        }
-        words.push_str(&post.text);
-        let mut tokens = analyze(&words);
-        // Keep positions apart across the title break.
-        if post.title.is_some() {
-            let title_length = analyze(post.title.as_deref().unwrap_or_default()).len();
-            for token in tokens.iter_mut().skip(title_length) {
-                token.position += 1;
-            }
-        }
+        let tokens = analyze_parts(&searchable_text(post));
         let mut mentions = Vec::new();
         for mention in &post.entities.mentions {
             let handle = mention.handle.to_lowercase();

@@ -5,132 +5,19 @@
     reason = "a test that cannot unwrap has failed, and says where"
 )]
 
-use serde::Deserialize;
-use starling_model::{
-    Author, Entities, Geo, Media, Platform, Point, Post, PostKey, PostRef, Provenance, RawRecord,
-    Source, Timestamp,
-};
+use starling_query::corpus::Corpus;
 use starling_query::{Document, parse};
-use starling_text::EntityExtractor;
-
-#[derive(Deserialize)]
-struct Corpus {
-    now: Timestamp,
-    post: Vec<CorpusPost>,
-    case: Vec<Case>,
-}
-
-#[derive(Deserialize)]
-struct CorpusPost {
-    id: String,
-    platform: String,
-    author: String,
-    lang: String,
-    created_at: Timestamp,
-    text: String,
-    #[serde(default)]
-    title: Option<String>,
-    #[serde(default)]
-    point: Option<[f64; 2]>,
-    #[serde(default)]
-    country: Option<String>,
-    #[serde(default)]
-    media: bool,
-    #[serde(default)]
-    reply: bool,
-    #[serde(default)]
-    share: bool,
-    #[serde(default)]
-    quote: bool,
-}
-
-#[derive(Deserialize)]
-struct Case {
-    query: String,
-    matches: Vec<String>,
-}
-
-/// Corpus posts as the model holds them; entities found by Twitter's rules (Mastodon-style
-/// `user@domain` mentions kept whole).
-fn posts(corpus: &Corpus) -> Vec<Post> {
-    let extractor = EntityExtractor::new();
-    corpus
-        .post
-        .iter()
-        .map(|item| {
-            let platform = Platform::parse(&item.platform).unwrap();
-            let reference = || {
-                Some(PostRef {
-                    id: "0".into(),
-                    key: None,
-                    author_id: None,
-                    author_handle: None,
-                })
-            };
-            let entities: Entities =
-                extractor.entities_of(&item.text, platform == Platform::Mastodon);
-            Post {
-                platform,
-                id: item.id.clone(),
-                key: PostKey::for_platform_id(platform, &item.id),
-                url: None,
-                author: Author {
-                    id: item.author.clone(),
-                    handle: item.author.clone(),
-                    display_name: None,
-                    followers: None,
-                },
-                created_at: item.created_at,
-                collected_at: item.created_at,
-                title: item.title.clone(),
-                community: None,
-                text: item.text.clone(),
-                declared_lang: Some(item.lang.clone()),
-                reply_to: if item.reply { reference() } else { None },
-                quote_of: if item.quote { reference() } else { None },
-                share_of: if item.share { reference() } else { None },
-                entities,
-                media: if item.media {
-                    vec![Media {
-                        kind: "photo".into(),
-                        url: None,
-                    }]
-                } else {
-                    Vec::new()
-                },
-                metrics: Default::default(),
-                geo: (item.point.is_some() || item.country.is_some()).then(|| Geo {
-                    point: item.point.map(|[lat, lon]| Point { lat, lon }),
-                    place: None,
-                    country: item.country.clone(),
-                }),
-                provenance: Provenance {
-                    source: Source::Generated("corpus".into()),
-                    format: "corpus".into(),
-                    line: None,
-                    offset: None,
-                },
-                raw: RawRecord::default(),
-            }
-        })
-        .collect()
-}
-
-fn corpus() -> Corpus {
-    toml::from_str(include_str!("corpus.toml")).unwrap()
-}
 
 #[test]
 fn the_reference_evaluator_passes_the_shared_corpus() {
-    let corpus = corpus();
-    let posts = posts(&corpus);
-    let documents: Vec<Document<'_>> = posts.iter().map(Document::new).collect();
+    let corpus = Corpus::load().unwrap();
+    let documents: Vec<Document<'_>> = corpus.posts.iter().map(Document::new).collect();
     let mut failures = Vec::new();
-    for case in &corpus.case {
-        let query = match parse(&case.query) {
+    for (text, expected) in &corpus.cases {
+        let query = match parse(text) {
             Ok(query) => query,
             Err(error) => {
-                failures.push(format!("{}: {error}", case.query));
+                failures.push(format!("{text}: {error}"));
                 continue;
             }
         };
@@ -139,19 +26,16 @@ fn the_reference_evaluator_passes_the_shared_corpus() {
             .filter(|document| query.matches(document, corpus.now))
             .map(|document| document.post.id.as_str())
             .collect();
-        if found != case.matches {
-            failures.push(format!(
-                "{}: expected {:?}, found {found:?}",
-                case.query, case.matches
-            ));
+        if found != *expected {
+            failures.push(format!("{text}: expected {expected:?}, found {found:?}"));
         }
     }
-    assert!(corpus.case.len() >= 40, "{}", corpus.case.len());
+    assert!(corpus.cases.len() >= 40, "{}", corpus.cases.len());
     assert!(
         failures.is_empty(),
         "{} of {} cases fail:\n{}",
         failures.len(),
-        corpus.case.len(),
+        corpus.cases.len(),
         failures.join("\n")
     );
 }

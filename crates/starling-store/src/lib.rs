@@ -15,6 +15,12 @@
 //! assert_eq!(store.post_count().unwrap(), 0);
 //! ```
 
+mod index;
+
+pub use index::{
+    CHECK_LIMIT, Candidates, Found, INDEX_FOLDER, Indexer, SearchIndex, SortBy, search,
+};
+
 use std::path::{Path, PathBuf};
 
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};

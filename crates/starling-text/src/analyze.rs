@@ -86,6 +86,29 @@ pub fn analyze(text: &str) -> Vec<Token> {
     tokens
 }
 
+/// The separator between the parts of a post (title, text) in one string: no phrase or
+/// proximity match spans it.
+pub const PART_BREAK: char = '\u{2029}';
+
+/// The tokens of text made of parts joined by [`PART_BREAK`]: each part analyzed alone, and
+/// one empty position left between parts so that phrases never span two.
+pub fn analyze_parts(text: &str) -> Vec<Token> {
+    let mut tokens = Vec::new();
+    let mut next_position = 0;
+    for part in text.split(PART_BREAK) {
+        let part_tokens = analyze(part);
+        let count = part_tokens.len();
+        tokens.extend(part_tokens.into_iter().map(|token| Token {
+            position: token.position + next_position,
+            ..token
+        }));
+        if count > 0 {
+            next_position += count + 1;
+        }
+    }
+    tokens
+}
+
 /// One word normalized as [`analyze`] does: for hashtags, handles and query terms.
 pub fn normalize_word(word: &str) -> String {
     let mut normalized = String::with_capacity(word.len());

@@ -20,7 +20,7 @@
 
 mod analyze;
 
-pub use analyze::{Token, analyze, normalize_word};
+pub use analyze::{PART_BREAK, Token, analyze, analyze_parts, normalize_word};
 
 use starling_model::{Entities, Hashtag, Mention, Span, UrlEntity};
 use twitter_text::entity::{Entity, Type};

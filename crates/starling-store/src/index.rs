@@ -1,0 +1,619 @@
+//! The full-text index (tantivy) beside the archive: candidates for a query, fast; the
+//! archive's posts and the reference evaluator make the answer exact.
+//!
+//! Words are indexed with `starling_text::analyze_parts`, the analysis the query language's
+//! reference evaluator uses, so a term means the same in both. Constructs the index answers
+//! exactly (words, phrases, fields, times) need nothing more; `NEAR` and `geo:` are answered
+//! with a superset (all the words; a bounding box) and each candidate is then checked against
+//! the archived post with `Query::matches`.
+
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+
+use starling_model::{Post, Timestamp};
+use starling_query::{Has, Is, Query as StarlingQuery, searchable_text};
+use starling_text::{analyze_parts, normalize_word};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, EmptyQuery, Occur, PhraseQuery, Query, RangeQuery, RegexQuery,
+    TermQuery,
+};
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TantivyDocument,
+    TextFieldIndexing, TextOptions, Value,
+};
+use tantivy::tokenizer::{Token as TantivyToken, TokenStream, Tokenizer};
+use tantivy::{
+    DocAddress, Index as TantivyIndex, IndexReader, IndexWriter, Order, ReloadPolicy, Term,
+};
+
+use crate::StoreError;
+
+/// The folder of the index inside the data folder.
+pub const INDEX_FOLDER: &str = "index";
+const TOKENIZER: &str = "starling";
+
+/// The index's fields.
+#[derive(Debug, Clone, Copy)]
+struct Fields {
+    key: Field,
+    text: Field,
+    platform: Field,
+    author: Field,
+    lang: Field,
+    hashtag: Field,
+    mention: Field,
+    domain: Field,
+    url: Field,
+    has: Field,
+    is: Field,
+    country: Field,
+    created: Field,
+    lat: Field,
+    lon: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut builder = Schema::builder();
+    let text_options = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(TOKENIZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let fields = Fields {
+        key: builder.add_text_field("key", STRING | STORED),
+        text: builder.add_text_field("text", text_options),
+        platform: builder.add_text_field("platform", STRING),
+        author: builder.add_text_field("author", STRING),
+        lang: builder.add_text_field("lang", STRING),
+        hashtag: builder.add_text_field("hashtag", STRING),
+        mention: builder.add_text_field("mention", STRING),
+        domain: builder.add_text_field("domain", STRING),
+        url: builder.add_text_field("url", STRING),
+        has: builder.add_text_field("has", STRING),
+        is: builder.add_text_field("is", STRING),
+        country: builder.add_text_field("country", STRING),
+        created: builder.add_i64_field("created", INDEXED | FAST | STORED),
+        lat: builder.add_f64_field("lat", INDEXED | FAST),
+        lon: builder.add_f64_field("lon", INDEXED | FAST),
+    };
+    (builder.build(), fields)
+}
+
+/// The tokenizer the index registers: Starling's analysis, positions and all.
+#[derive(Clone, Default)]
+struct StarlingTokenizer {
+    tokens: Vec<TantivyToken>,
+}
+
+struct StarlingTokens<'a> {
+    tokens: &'a [TantivyToken],
+    next: usize,
+}
+
+impl Tokenizer for StarlingTokenizer {
+    type TokenStream<'a> = StarlingTokens<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> StarlingTokens<'a> {
+        self.tokens.clear();
+        self.tokens
+            .extend(analyze_parts(text).into_iter().map(|token| TantivyToken {
+                offset_from: 0,
+                offset_to: 0,
+                position: token.position,
+                text: token.text,
+                position_length: 1,
+            }));
+        StarlingTokens {
+            tokens: &self.tokens,
+            next: 0,
+        }
+    }
+}
+
+impl TokenStream for StarlingTokens<'_> {
+    fn advance(&mut self) -> bool {
+        self.next += 1;
+        self.next <= self.tokens.len()
+    }
+
+    fn token(&self) -> &TantivyToken {
+        &self.tokens[self.next - 1]
+    }
+
+    fn token_mut(&mut self) -> &mut TantivyToken {
+        unreachable!("Starling's tokens are not filtered further")
+    }
+}
+
+/// The search index in a data folder.
+pub struct SearchIndex {
+    index: TantivyIndex,
+    reader: IndexReader,
+    fields: Fields,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for SearchIndex {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "SearchIndex({})", self.path.display())
+    }
+}
+
+/// Adds posts to the index.
+pub struct Indexer<'a> {
+    index: &'a SearchIndex,
+    writer: IndexWriter,
+}
+
+impl Indexer<'_> {
+    /// Adds (or replaces, by key) a post; searchable after [`Indexer::commit`].
+    pub fn add(&mut self, post: &Post) -> Result<(), StoreError> {
+        self.index.add(&self.writer, post)
+    }
+
+    /// Makes everything added durable and searchable.
+    pub fn commit(&mut self) -> Result<(), StoreError> {
+        let path = &self.index.path;
+        self.writer.commit().map_err(|error| failure(path, error))?;
+        self.index
+            .reader
+            .reload()
+            .map_err(|error| failure(path, error))
+    }
+}
+
+/// How to order results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortBy {
+    /// Newest first.
+    Time,
+    /// Best match first (BM25).
+    Relevance,
+}
+
+/// Keys of matching posts, and whether they still need the exact check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidates {
+    /// Matching posts' keys, in the order asked for.
+    pub keys: Vec<String>,
+    /// How many posts the index matched in all.
+    pub total: usize,
+    /// True when the index's answer is a superset that `Query::matches` must narrow.
+    pub needs_check: bool,
+}
+
+fn failure(path: &Path, error: impl std::fmt::Display) -> StoreError {
+    StoreError::Database {
+        path: path.to_owned(),
+        message: format!("search index: {error}"),
+    }
+}
+
+impl SearchIndex {
+    /// Opens (creating when needed) the index in `data_dir/index`.
+    pub fn open(data_dir: &Path) -> Result<SearchIndex, StoreError> {
+        let path = data_dir.join(INDEX_FOLDER);
+        std::fs::create_dir_all(&path).map_err(|source| StoreError::Folder {
+            path: path.clone(),
+            source,
+        })?;
+        let (schema, fields) = schema();
+        let directory = tantivy::directory::MmapDirectory::open(&path)
+            .map_err(|error| failure(&path, error))?;
+        let index = TantivyIndex::open_or_create(directory, schema)
+            .map_err(|error| failure(&path, error))?;
+        index
+            .tokenizers()
+            .register(TOKENIZER, StarlingTokenizer::default());
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(|error| failure(&path, error))?;
+        Ok(SearchIndex {
+            index,
+            reader,
+            fields,
+            path,
+        })
+    }
+
+    /// An indexer: one at a time per index.
+    pub fn indexer(&self) -> Result<Indexer<'_>, StoreError> {
+        let writer = self
+            .index
+            .writer(64 << 20)
+            .map_err(|error| failure(&self.path, error))?;
+        Ok(Indexer {
+            index: self,
+            writer,
+        })
+    }
+
+    /// Adds `post` to `writer`, replacing any earlier version under its key (visible to
+    /// searches after [`Indexer::commit`]).
+    fn add(&self, writer: &IndexWriter, post: &Post) -> Result<(), StoreError> {
+        writer.delete_term(Term::from_field_text(self.fields.key, post.key.as_str()));
+        let fields = self.fields;
+        let mut document = TantivyDocument::default();
+        document.add_text(fields.key, post.key.as_str());
+        document.add_text(fields.text, searchable_text(post));
+        document.add_text(fields.platform, post.platform.as_str());
+        let handle = post.author.handle.to_lowercase();
+        if let Some((local, _)) = handle.split_once('@') {
+            document.add_text(fields.author, local);
+        }
+        document.add_text(fields.author, &handle);
+        document.add_text(fields.author, post.author.id.to_lowercase());
+        if let Some(lang) = &post.declared_lang {
+            let lang = lang.to_lowercase();
+            if let Some((base, _)) = lang.split_once('-') {
+                document.add_text(fields.lang, base);
+            }
+            document.add_text(fields.lang, &lang);
+        }
+        for tag in &post.entities.hashtags {
+            document.add_text(fields.hashtag, normalize_word(&tag.tag));
+        }
+        for mention in &post.entities.mentions {
+            let handle = mention.handle.to_lowercase();
+            if let Some((local, _)) = handle.split_once('@') {
+                document.add_text(fields.mention, local);
+            }
+            document.add_text(fields.mention, &handle);
+        }
+        for url in &post.entities.urls {
+            for link in [Some(url.url.as_str()), url.expanded_url.as_deref()]
+                .into_iter()
+                .flatten()
+            {
+                let link = link.to_lowercase();
+                if let Some(host) = host(&link) {
+                    let host = host.trim_start_matches("www.");
+                    // The host and every parent domain: `domain:co.uk` finds `news.bbc.co.uk`.
+                    let mut rest = host;
+                    loop {
+                        document.add_text(fields.domain, rest);
+                        match rest.split_once('.') {
+                            Some((_, parent)) if !parent.is_empty() => rest = parent,
+                            _ => break,
+                        }
+                    }
+                }
+                document.add_text(fields.url, &link);
+            }
+        }
+        let mut has = Vec::new();
+        if !post.entities.urls.is_empty() {
+            has.push("links");
+        }
+        if !post.media.is_empty() {
+            has.push("media");
+        }
+        if post
+            .geo
+            .as_ref()
+            .is_some_and(|geo| geo.point.is_some() || geo.place.is_some())
+        {
+            has.push("geo");
+        }
+        for value in has {
+            document.add_text(fields.has, value);
+        }
+        for (is, present) in [
+            ("reply", post.reply_to.is_some()),
+            ("share", post.share_of.is_some()),
+            ("quote", post.quote_of.is_some()),
+        ] {
+            if present {
+                document.add_text(fields.is, is);
+            }
+        }
+        if let Some(country) = post.geo.as_ref().and_then(|geo| geo.country.as_deref()) {
+            document.add_text(fields.country, country.to_ascii_uppercase());
+        }
+        document.add_i64(fields.created, post.created_at.timestamp_millis());
+        if let Some(point) = post.geo.as_ref().and_then(|geo| geo.point) {
+            document.add_f64(fields.lat, point.lat);
+            document.add_f64(fields.lon, point.lon);
+        }
+        writer
+            .add_document(document)
+            .map_err(|error| failure(&self.path, error))?;
+        Ok(())
+    }
+
+    /// Posts indexed.
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// True when nothing is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The keys of up to `limit` posts matching `query` (relative times counted back from
+    /// `now`), in `sort` order, and how many match in all.
+    pub fn search(
+        &self,
+        query: &StarlingQuery,
+        now: Timestamp,
+        sort: SortBy,
+        limit: usize,
+    ) -> Result<Candidates, StoreError> {
+        let (compiled, exact) = self.compile(query, now)?;
+        let searcher = self.reader.searcher();
+        let fail = |error: tantivy::TantivyError| failure(&self.path, error);
+        let total = searcher.search(compiled.as_ref(), &Count).map_err(fail)?;
+        let limit = limit.max(1);
+        let addresses: Vec<DocAddress> = match sort {
+            SortBy::Time => searcher
+                .search(
+                    compiled.as_ref(),
+                    &TopDocs::with_limit(limit).order_by_fast_field::<i64>("created", Order::Desc),
+                )
+                .map_err(fail)?
+                .into_iter()
+                .map(|(_, address)| address)
+                .collect(),
+            SortBy::Relevance => searcher
+                .search(
+                    compiled.as_ref(),
+                    &TopDocs::with_limit(limit).order_by_score(),
+                )
+                .map_err(fail)?
+                .into_iter()
+                .map(|(_, address)| address)
+                .collect(),
+        };
+        let mut keys = Vec::with_capacity(addresses.len());
+        for address in addresses {
+            let document: TantivyDocument = searcher.doc(address).map_err(fail)?;
+            if let Some(key) = document
+                .get_first(self.fields.key)
+                .and_then(|value| value.as_str())
+            {
+                keys.push(key.to_owned());
+            }
+        }
+        Ok(Candidates {
+            keys,
+            total,
+            needs_check: !exact,
+        })
+    }
+
+    /// A tantivy query for `query`, and whether it answers exactly.
+    fn compile(
+        &self,
+        query: &StarlingQuery,
+        now: Timestamp,
+    ) -> Result<(Box<dyn Query>, bool), StoreError> {
+        let fields = self.fields;
+        let term = |field: Field, text: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_text(field, text),
+                IndexRecordOption::Basic,
+            ))
+        };
+        let words = |field: Field, words: &[String]| -> Box<dyn Query> {
+            match words {
+                [] => Box::new(EmptyQuery),
+                [word] => Box::new(TermQuery::new(
+                    Term::from_field_text(field, word),
+                    IndexRecordOption::WithFreqs,
+                )),
+                _ => Box::new(PhraseQuery::new(
+                    words
+                        .iter()
+                        .map(|word| Term::from_field_text(field, word))
+                        .collect(),
+                )),
+            }
+        };
+        let time = |bound: Bound<i64>, upper: bool| -> Box<dyn Query> {
+            let unbounded = Bound::Unbounded;
+            let bound = bound.map(|millis| Term::from_field_i64(fields.created, millis));
+            if upper {
+                Box::new(RangeQuery::new(unbounded, bound))
+            } else {
+                Box::new(RangeQuery::new(bound, unbounded))
+            }
+        };
+        Ok(match query {
+            StarlingQuery::Term(word) => (words(fields.text, std::slice::from_ref(word)), true),
+            StarlingQuery::Phrase(phrase) => (words(fields.text, phrase), true),
+            StarlingQuery::Prefix(stem) => {
+                let pattern = format!("{}.*", regex_escape(stem));
+                let regex = RegexQuery::from_pattern(&pattern, fields.text)
+                    .map_err(|error| failure(&self.path, error))?;
+                (Box::new(regex), true)
+            }
+            StarlingQuery::Near { operands, .. } => {
+                // Every operand present; the distance is checked on the post itself.
+                let parts = operands
+                    .iter()
+                    .map(|operand| (Occur::Must, words(fields.text, operand)))
+                    .collect();
+                (Box::new(BooleanQuery::new(parts)), false)
+            }
+            StarlingQuery::Hashtag(tag) => (term(fields.hashtag, tag), true),
+            StarlingQuery::Mention(handle) => (term(fields.mention, handle), true),
+            StarlingQuery::From(user) => (term(fields.author, user), true),
+            StarlingQuery::Lang(code) => (term(fields.lang, code), true),
+            StarlingQuery::Platform(platform) => (term(fields.platform, platform.as_str()), true),
+            StarlingQuery::Has(has) => {
+                let value = match has {
+                    Has::Links => "links",
+                    Has::Media => "media",
+                    Has::Geo => "geo",
+                };
+                (term(fields.has, value), true)
+            }
+            StarlingQuery::Is(is) => {
+                let value = match is {
+                    Is::Reply => "reply",
+                    Is::Share => "share",
+                    Is::Quote => "quote",
+                };
+                (term(fields.is, value), true)
+            }
+            StarlingQuery::Url(part) => {
+                let pattern = format!(".*{}.*", regex_escape(part));
+                let regex = RegexQuery::from_pattern(&pattern, fields.url)
+                    .map_err(|error| failure(&self.path, error))?;
+                (Box::new(regex), true)
+            }
+            StarlingQuery::Domain(domain) => (term(fields.domain, domain), true),
+            StarlingQuery::Country(code) => (term(fields.country, code), true),
+            StarlingQuery::Since(bound) => (
+                time(
+                    Bound::Included(bound.resolve(now).timestamp_millis()),
+                    false,
+                ),
+                true,
+            ),
+            StarlingQuery::Until(bound) => (
+                time(Bound::Excluded(bound.resolve(now).timestamp_millis()), true),
+                true,
+            ),
+            StarlingQuery::Geo {
+                lat,
+                lon,
+                radius_km,
+            } => {
+                // A box around the circle; the circle itself is checked on the post.
+                let lat_span = radius_km / 111.0;
+                let lon_span = radius_km / (111.0 * lat.to_radians().cos().abs().max(0.01));
+                let range = |field: Field, center: f64, span: f64| -> Box<dyn Query> {
+                    Box::new(RangeQuery::new(
+                        Bound::Included(Term::from_field_f64(field, center - span)),
+                        Bound::Included(Term::from_field_f64(field, center + span)),
+                    ))
+                };
+                let parts = vec![
+                    (Occur::Must, range(fields.lat, *lat, lat_span)),
+                    (Occur::Must, range(fields.lon, *lon, lon_span)),
+                ];
+                (Box::new(BooleanQuery::new(parts)), false)
+            }
+            StarlingQuery::And(parts) | StarlingQuery::Or(parts) => {
+                let occur = if matches!(query, StarlingQuery::And(_)) {
+                    Occur::Must
+                } else {
+                    Occur::Should
+                };
+                let mut exact = true;
+                let mut compiled = Vec::with_capacity(parts.len());
+                for part in parts {
+                    let (part, part_exact) = self.compile(part, now)?;
+                    exact &= part_exact;
+                    compiled.push((occur, part));
+                }
+                // A negation alone in an AND needs something to subtract from.
+                if occur == Occur::Must
+                    && parts
+                        .iter()
+                        .all(|part| matches!(part, StarlingQuery::Not(_)))
+                {
+                    compiled.push((Occur::Must, Box::new(AllQuery)));
+                }
+                (Box::new(BooleanQuery::new(compiled)), exact)
+            }
+            StarlingQuery::Not(inner) => {
+                let (inner, exact) = self.compile(inner, now)?;
+                // Excluding a superset would drop true matches: an inexact inner part makes the
+                // whole candidate set "everything", checked post by post.
+                if !exact {
+                    return Ok((Box::new(AllQuery), false));
+                }
+                (
+                    Box::new(BooleanQuery::new(vec![
+                        (Occur::Must, Box::new(AllQuery)),
+                        (Occur::MustNot, inner),
+                    ])),
+                    true,
+                )
+            }
+        })
+    }
+}
+
+fn host(url: &str) -> Option<&str> {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.split(['/', ':', '?', '#'])
+        .next()
+        .filter(|host| !host.is_empty())
+}
+
+/// `text` with every regular-expression metacharacter escaped.
+fn regex_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len() * 2);
+    for character in text.chars() {
+        if "\\.+*?()|[]{}^$#&-~".contains(character) {
+            escaped.push('\\');
+        }
+        escaped.push(character);
+    }
+    escaped
+}
+
+/// The most candidates checked one by one against the archive for one search.
+pub const CHECK_LIMIT: usize = 100_000;
+
+/// What a search found.
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// Up to the limit asked for, in the order asked for.
+    pub posts: Vec<Post>,
+    /// How many posts match in all.
+    pub total: usize,
+    /// False when more candidates than [`CHECK_LIMIT`] needed checking: `total` then counts
+    /// only the checked ones.
+    pub total_is_exact: bool,
+}
+
+/// Searches the archive: candidates from the index, then, where the index cannot be exact,
+/// each candidate checked against its archived post with the reference evaluator.
+pub fn search(
+    archive: &crate::Store,
+    index: &SearchIndex,
+    query: &StarlingQuery,
+    now: Timestamp,
+    sort: SortBy,
+    limit: usize,
+) -> Result<Found, StoreError> {
+    let first = index.search(query, now, sort, limit)?;
+    if !first.needs_check {
+        let mut posts = Vec::with_capacity(first.keys.len());
+        for key in &first.keys {
+            posts.extend(archive.get(key)?);
+        }
+        return Ok(Found {
+            posts,
+            total: first.total,
+            total_is_exact: true,
+        });
+    }
+    let candidates = index.search(query, now, sort, first.total.min(CHECK_LIMIT))?;
+    let mut posts = Vec::new();
+    let mut total = 0;
+    for key in &candidates.keys {
+        let Some(post) = archive.get(key)? else {
+            continue;
+        };
+        if query.matches(&starling_query::Document::new(&post), now) {
+            total += 1;
+            if posts.len() < limit {
+                posts.push(post);
+            }
+        }
+    }
+    Ok(Found {
+        posts,
+        total,
+        total_is_exact: first.total <= CHECK_LIMIT,
+    })
+}

@@ -1,0 +1,80 @@
+//! The archive's search passes the shared query corpus: the same answers as the reference
+//! evaluator, through the index.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test that cannot unwrap has failed, and says where"
+)]
+
+use starling_query::corpus::Corpus;
+use starling_query::parse;
+use starling_store::{SearchIndex, SortBy, Store, search};
+
+#[test]
+fn search_passes_the_shared_corpus() {
+    let corpus = Corpus::load().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let archive = Store::open(dir.path()).unwrap();
+    let index = SearchIndex::open(dir.path()).unwrap();
+    let posts: Vec<&starling_model::Post> = corpus.posts.iter().collect();
+    archive.write(&posts, &[]).unwrap();
+    let mut indexer = index.indexer().unwrap();
+    for post in &corpus.posts {
+        indexer.add(post).unwrap();
+    }
+    indexer.commit().unwrap();
+    assert_eq!(index.len(), corpus.posts.len() as u64);
+
+    let mut failures = Vec::new();
+    for (text, expected) in &corpus.cases {
+        let query = parse(text).unwrap();
+        let found = search(&archive, &index, &query, corpus.now, SortBy::Time, 100).unwrap();
+        let mut ids: Vec<String> = found.posts.iter().map(|post| post.id.clone()).collect();
+        ids.sort();
+        let mut wanted = expected.clone();
+        wanted.sort();
+        if ids != wanted || found.total != wanted.len() {
+            failures.push(format!(
+                "{text}: expected {wanted:?}, found {ids:?} (total {})",
+                found.total
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases fail:\n{}",
+        failures.len(),
+        corpus.cases.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn results_come_newest_first_and_reindexing_a_post_replaces_it() {
+    let corpus = Corpus::load().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let archive = Store::open(dir.path()).unwrap();
+    let index = SearchIndex::open(dir.path()).unwrap();
+    archive
+        .write(&corpus.posts.iter().collect::<Vec<_>>(), &[])
+        .unwrap();
+    let mut indexer = index.indexer().unwrap();
+    for _ in 0..2 {
+        for post in &corpus.posts {
+            indexer.add(post).unwrap();
+        }
+    }
+    indexer.commit().unwrap();
+    assert_eq!(index.len(), corpus.posts.len() as u64);
+    let found = search(
+        &archive,
+        &index,
+        &parse("lang:en").unwrap(),
+        corpus.now,
+        SortBy::Time,
+        10,
+    )
+    .unwrap();
+    let times: Vec<_> = found.posts.iter().map(|post| post.created_at).collect();
+    assert!(times.windows(2).all(|pair| pair[0] >= pair[1]), "{times:?}");
+    assert_eq!(found.total, 3);
+}
