@@ -50,6 +50,8 @@ enum Command {
     Demo(commands::demo::Args),
     /// Import exports (Twitter, Mastodon, Bluesky, Reddit, Telegram, feeds, CSV) into the archive.
     Import(commands::import::Args),
+    /// Search the archive with the query language; facets and a time histogram on request.
+    Search(commands::search::Args),
     /// Generate a realistic multi-platform crisis scenario, with its ground truth, as files.
     Simulate(commands::simulate::Args),
 }
@@ -94,6 +96,7 @@ fn run(cli: Cli, stdout: &mut dyn Write) -> anyhow::Result<()> {
         Command::Bench(args) => commands::bench::run(args, stdout),
         Command::Demo(args) => commands::demo::run(&context, args, stdout),
         Command::Import(args) => commands::import::run(&context, args, stdout),
+        Command::Search(args) => commands::search::run(&context, args, stdout),
         Command::Simulate(args) => commands::simulate::run(&context, args, stdout),
     }
 }

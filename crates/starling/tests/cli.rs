@@ -453,3 +453,112 @@ fn a_line_longer_than_the_limit_is_rejected_and_the_lines_around_it_kept() {
         "{rejects}"
     );
 }
+
+#[test]
+fn search_finds_exactly_what_the_scenario_injected() {
+    let temp = tempfile::tempdir().unwrap();
+    let scenario = temp.path().join("scenario");
+    let data = temp.path().join("data");
+    stdout(&starling(&[
+        "simulate",
+        "--posts",
+        "4000",
+        "--seed",
+        "9",
+        "--out",
+        scenario.to_str().unwrap(),
+    ]));
+    let truth: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(scenario.join("ground-truth.json")).unwrap())
+            .unwrap();
+    std::fs::rename(
+        scenario.join("ground-truth.json"),
+        temp.path().join("truth.json"),
+    )
+    .unwrap();
+    stdout(&starling(&[
+        "--data-dir",
+        data.to_str().unwrap(),
+        "import",
+        scenario.to_str().unwrap(),
+    ]));
+    let data_dir = data.to_str().unwrap();
+
+    let burst = &truth["events"][0];
+    let tag = burst["key"].as_str().unwrap();
+    let lines = json_lines(&stdout(&starling(&[
+        "--data-dir",
+        data_dir,
+        "search",
+        tag,
+        "--limit",
+        "100000",
+        "--json",
+    ])));
+    assert_eq!(lines.len() as u64, burst["posts"].as_u64().unwrap());
+    for line in &lines {
+        for field in ["key", "platform", "id", "created_at", "author", "text"] {
+            assert!(line.get(field).is_some(), "{field} missing in {line}");
+        }
+        assert!(
+            line["created_at"].as_str().unwrap()
+                >= burst["start"].as_str().unwrap().get(..19).unwrap()
+        );
+    }
+
+    // The campaign's posts, all of them, and only from its accounts.
+    let campaign = &truth["events"][2];
+    let query = format!("{} -is:share", campaign["hashtag"].as_str().unwrap());
+    let lines = json_lines(&stdout(&starling(&[
+        "--data-dir",
+        data_dir,
+        "search",
+        &query,
+        "--limit",
+        "1000",
+        "--json",
+    ])));
+    let mut keys: Vec<&str> = lines
+        .iter()
+        .map(|line| line["key"].as_str().unwrap())
+        .collect();
+    keys.sort_unstable();
+    let mut expected: Vec<&str> = campaign["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|key| key.as_str().unwrap())
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(keys, expected);
+
+    // Facets and a histogram come as objects of their own.
+    let lines = json_lines(&stdout(&starling(&[
+        "--data-dir",
+        data_dir,
+        "search",
+        "platform:bluesky",
+        "--limit",
+        "1",
+        "--facets",
+        "--histogram",
+        "--json",
+    ])));
+    assert!(
+        lines
+            .iter()
+            .any(|line| line["facet"] == "platforms" && line["value"] == "bluesky")
+    );
+    let bucketed: u64 = lines
+        .iter()
+        .filter(|line| line.get("histogram").is_some())
+        .map(|line| line["posts"].as_u64().unwrap())
+        .sum();
+    assert_eq!(bucketed, truth["platforms"]["bluesky"].as_u64().unwrap());
+
+    let output = starling(&["--data-dir", data_dir, "search", "tehran AND"]);
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("column 11: expected a term after AND")
+    );
+}

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::Serialize;
 use starling_formats::{Notice, Reject};
 use starling_model::{Post, RawRecord, Timestamp};
-use starling_store::Store;
+use starling_store::{Indexer, Store};
 
 use crate::{Batch, Item, Offset, PipelineError, Sink};
 
@@ -49,6 +49,7 @@ struct RejectLine<'a> {
 /// Writes items into a [`Store`].
 pub struct StoreSink<'a> {
     store: &'a Store,
+    indexer: Option<Indexer<'a>>,
     rejects_path: PathBuf,
     rejects: Option<BufWriter<File>>,
     at: Timestamp,
@@ -66,6 +67,7 @@ impl<'a> StoreSink<'a> {
     pub fn new(store: &'a Store, data_dir: &Path, at: Timestamp) -> StoreSink<'a> {
         StoreSink {
             store,
+            indexer: None,
             rejects_path: data_dir.join(REJECTS_FILE),
             rejects: None,
             at,
@@ -73,6 +75,14 @@ impl<'a> StoreSink<'a> {
             sample_rejects: Vec::new(),
             posts_seen: Arc::default(),
         }
+    }
+
+    /// Also index every post written (replacing, by key, what the index had), committing the
+    /// index after the archive in each batch: a crash between the two leaves the index behind
+    /// the archive for that batch, and importing the same files again repairs it.
+    pub fn with_index(mut self, indexer: Indexer<'a>) -> StoreSink<'a> {
+        self.indexer = Some(indexer);
+        self
     }
 
     /// Where rejects go.
@@ -170,6 +180,16 @@ impl Sink for StoreSink<'_> {
                 sink: "archive".into(),
                 message: error.to_string(),
             })?;
+        if let Some(indexer) = self.indexer.as_mut() {
+            let fail = |error: starling_store::StoreError| PipelineError::Sink {
+                sink: "search index".into(),
+                message: error.to_string(),
+            };
+            for post in &posts {
+                indexer.add(post).map_err(fail)?;
+            }
+            indexer.commit().map_err(fail)?;
+        }
         for (post, new) in posts.iter().zip(written.new) {
             let summary = self
                 .summary

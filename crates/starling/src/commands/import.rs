@@ -13,7 +13,7 @@ use starling_model::Platform;
 use starling_pipeline::sinks::{FormatSummary, StoreSink};
 use starling_pipeline::sources::FileSource;
 use starling_pipeline::{Decode, RunOptions, run as run_pipeline};
-use starling_store::Store;
+use starling_store::{SearchIndex, Store};
 
 use super::Context;
 use crate::terminal::{self, safe};
@@ -81,9 +81,10 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
     let started = Instant::now();
     let now = chrono::Utc::now();
     let store = Store::open(&context.data_dir)?;
+    let index = SearchIndex::open(&context.data_dir)?;
     let mut source = FileSource::new(&args.paths, args.format, now);
     let total = source.total_bytes();
-    let mut sink = StoreSink::new(&store, &context.data_dir, now);
+    let mut sink = StoreSink::new(&store, &context.data_dir, now).with_index(index.indexer()?);
     let mut decode = Decode::with_csv(args.csv_map.unwrap_or_default(), args.csv_platform);
 
     let progress = indicatif::ProgressBar::new(total);

@@ -4,6 +4,7 @@ pub mod analyze;
 pub mod bench;
 pub mod demo;
 pub mod import;
+pub mod search;
 pub mod simulate;
 
 use std::path::PathBuf;

@@ -1,0 +1,262 @@
+//! `starling search`: the archive, through the query language.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+
+use serde::Serialize;
+use starling_model::{Post, Timestamp};
+use starling_store::{SearchIndex, SortBy, Store, search};
+
+use super::Context;
+use crate::terminal::{self, safe};
+
+/// Flags of `starling search`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The query (see docs/query-language.md), e.g. '"azadi square" lang:fa -is:share'.
+    query: String,
+    /// Order: newest first (time) or best match first (relevance).
+    #[arg(long, default_value = "time", value_parser = ["time", "relevance"])]
+    sort: String,
+    /// How many posts to show.
+    #[arg(long, default_value_t = 20)]
+    limit: usize,
+    /// Also count the top hashtags, authors, languages, domains and platforms of the matches.
+    #[arg(long)]
+    facets: bool,
+    /// Also count the matches over time, in buckets chosen to fit.
+    #[arg(long)]
+    histogram: bool,
+    /// What "now" is for relative times like since:-24h (RFC 3339) [default: the clock]
+    #[arg(long, value_name = "TIME")]
+    now: Option<Timestamp>,
+    /// One JSON object per matching post (then facets and histogram buckets).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct PostLine<'a> {
+    key: &'a str,
+    platform: &'a str,
+    id: &'a str,
+    created_at: Timestamp,
+    author: &'a str,
+    text: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lang: Option<&'a str>,
+}
+
+/// How many matches facets and histograms are counted over at most.
+const SUMMARY_LIMIT: usize = 100_000;
+const TOP: usize = 10;
+
+pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Result<()> {
+    let query = starling_query::parse(&args.query)
+        .map_err(|error| anyhow::anyhow!("in the query {:?}: {error}", args.query))?;
+    let now = args.now.unwrap_or_else(chrono::Utc::now);
+    let sort = if args.sort == "relevance" {
+        SortBy::Relevance
+    } else {
+        SortBy::Time
+    };
+    let store = Store::open(&context.data_dir)?;
+    let index = SearchIndex::open(&context.data_dir)?;
+    if index.is_empty() && store.post_count()? > 0 {
+        anyhow::bail!(
+            "the archive in {} has posts but no search index: import the files again to index them",
+            context.data_dir.display()
+        );
+    }
+    let started = std::time::Instant::now();
+    let summarise = args.facets || args.histogram;
+    let wanted = if summarise {
+        SUMMARY_LIMIT.max(args.limit)
+    } else {
+        args.limit
+    };
+    let found = search(&store, &index, &query, now, sort, wanted)?;
+    let seconds = started.elapsed().as_secs_f64();
+    let shown = &found.posts[..found.posts.len().min(args.limit)];
+    let facets = if args.facets {
+        facets(&found.posts)
+    } else {
+        Vec::new()
+    };
+    let histogram = if args.histogram {
+        histogram(&found.posts)
+    } else {
+        None
+    };
+
+    if args.json {
+        for post in shown {
+            serde_json::to_writer(&mut *stdout, &post_line(post))?;
+            writeln!(stdout)?;
+        }
+        for (facet, counts) in &facets {
+            for (value, count) in counts {
+                serde_json::to_writer(
+                    &mut *stdout,
+                    &serde_json::json!({"facet": facet, "value": value, "posts": count}),
+                )?;
+                writeln!(stdout)?;
+            }
+        }
+        if let Some((bucket, counts)) = &histogram {
+            for (start, count) in counts {
+                serde_json::to_writer(
+                    &mut *stdout,
+                    &serde_json::json!({"histogram": bucket, "start": start, "posts": count}),
+                )?;
+                writeln!(stdout)?;
+            }
+        }
+        return Ok(());
+    }
+    let total = if found.total_is_exact {
+        terminal::count(found.total as u64)
+    } else {
+        format!("at least {}", terminal::count(found.total as u64))
+    };
+    writeln!(
+        stdout,
+        "{total} posts match, in {:.0} ms; {} shown, {}",
+        seconds * 1000.0,
+        shown.len(),
+        if sort == SortBy::Time {
+            "newest first"
+        } else {
+            "best first"
+        }
+    )?;
+    for post in shown {
+        let text: String = post
+            .text
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .take(110)
+            .collect();
+        writeln!(
+            stdout,
+            "{}  {:<8} {:<24} {}",
+            post.created_at.format("%Y-%m-%d %H:%M"),
+            post.platform.as_str(),
+            safe(&post.author.handle.chars().take(24).collect::<String>()),
+            safe(&text)
+        )?;
+    }
+    for (facet, counts) in &facets {
+        writeln!(stdout, "\nTop {facet}")?;
+        for (value, count) in counts {
+            writeln!(
+                stdout,
+                "  {:<32} {:>10}",
+                safe(value),
+                terminal::count(*count)
+            )?;
+        }
+    }
+    if let Some((bucket, counts)) = &histogram {
+        writeln!(stdout, "\nPosts per {bucket}")?;
+        let most = counts.values().copied().max().unwrap_or(1).max(1);
+        for (start, count) in counts {
+            let bar = "#".repeat((count * 40).div_ceil(most) as usize);
+            writeln!(
+                stdout,
+                "  {}  {:>8} {bar}",
+                start.format("%Y-%m-%d %H:%M"),
+                terminal::count(*count)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn post_line(post: &Post) -> PostLine<'_> {
+    PostLine {
+        key: post.key.as_str(),
+        platform: post.platform.as_str(),
+        id: &post.id,
+        created_at: post.created_at,
+        author: &post.author.handle,
+        text: &post.text,
+        url: post.url.as_deref(),
+        lang: post.declared_lang.as_deref(),
+    }
+}
+
+/// Top values of each facet among `posts`.
+fn facets(posts: &[Post]) -> Vec<(&'static str, Vec<(String, u64)>)> {
+    let mut counts: BTreeMap<&'static str, HashMap<String, u64>> = BTreeMap::new();
+    for post in posts {
+        let mut add = |facet: &'static str, value: String| {
+            *counts.entry(facet).or_default().entry(value).or_default() += 1
+        };
+        for tag in &post.entities.hashtags {
+            add("hashtags", format!("#{}", tag.tag.to_lowercase()));
+        }
+        add(
+            "authors",
+            format!("{}:{}", post.platform, post.author.handle),
+        );
+        add(
+            "languages",
+            post.declared_lang.clone().unwrap_or_else(|| "und".into()),
+        );
+        add("platforms", post.platform.as_str().to_owned());
+        for url in &post.entities.urls {
+            let target = url.target();
+            let rest = target.split_once("://").map_or(target, |(_, rest)| rest);
+            if let Some(host) = rest
+                .split(['/', ':', '?', '#'])
+                .next()
+                .filter(|host| !host.is_empty())
+            {
+                add("domains", host.trim_start_matches("www.").to_lowercase());
+            }
+        }
+    }
+    counts
+        .into_iter()
+        .map(|(facet, values)| {
+            let mut sorted: Vec<(String, u64)> = values.into_iter().collect();
+            sorted.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            sorted.truncate(TOP);
+            (facet, sorted)
+        })
+        .collect()
+}
+
+/// Counts per time bucket, the bucket chosen so that the span fits in about 60 of them.
+fn histogram(posts: &[Post]) -> Option<(&'static str, BTreeMap<Timestamp, u64>)> {
+    let first = posts.iter().map(|post| post.created_at).min()?;
+    let last = posts.iter().map(|post| post.created_at).max()?;
+    let span = (last - first).num_seconds().max(1);
+    let buckets: [(&str, i64); 8] = [
+        ("minute", 60),
+        ("5 minutes", 300),
+        ("15 minutes", 900),
+        ("hour", 3_600),
+        ("6 hours", 21_600),
+        ("day", 86_400),
+        ("week", 604_800),
+        ("30 days", 2_592_000),
+    ];
+    let (name, size) = buckets
+        .iter()
+        .copied()
+        .find(|(_, size)| span / size <= 60)
+        .unwrap_or(buckets[buckets.len() - 1]);
+    let mut counts = BTreeMap::new();
+    for post in posts {
+        let seconds = post.created_at.timestamp();
+        let start = seconds - seconds.rem_euclid(size);
+        if let Some(start) = chrono::DateTime::from_timestamp(start, 0) {
+            *counts.entry(start).or_default() += 1;
+        }
+    }
+    Some((name, counts))
+}
