@@ -560,6 +560,31 @@ fn regex_escape(text: &str) -> String {
     escaped
 }
 
+/// Every post matching `query`, newest first, streamed to `each` (the export path: no limit,
+/// memory for the matching keys only).
+pub fn for_each_match(
+    archive: &crate::Store,
+    index: &SearchIndex,
+    query: &StarlingQuery,
+    now: Timestamp,
+    mut each: impl FnMut(Post) -> Result<(), StoreError>,
+) -> Result<usize, StoreError> {
+    let first = index.search(query, now, SortBy::Time, 1)?;
+    let all = index.search(query, now, SortBy::Time, first.total.max(1))?;
+    let mut written = 0;
+    for key in &all.keys {
+        let Some(post) = archive.get(key)? else {
+            continue;
+        };
+        if all.needs_check && !query.matches(&starling_query::Document::new(&post), now) {
+            continue;
+        }
+        each(post)?;
+        written += 1;
+    }
+    Ok(written)
+}
+
 /// The most candidates checked one by one against the archive for one search.
 pub const CHECK_LIMIT: usize = 100_000;
 

@@ -18,7 +18,8 @@
 mod index;
 
 pub use index::{
-    CHECK_LIMIT, Candidates, Found, INDEX_FOLDER, Indexer, SearchIndex, SortBy, search,
+    CHECK_LIMIT, Candidates, Found, INDEX_FOLDER, Indexer, SearchIndex, SortBy, for_each_match,
+    search,
 };
 
 use std::path::{Path, PathBuf};
@@ -57,6 +58,9 @@ pub enum StoreError {
         /// What failed.
         message: String,
     },
+    /// Writing what was read out of the archive failed (an export's file, a closed pipe).
+    #[error("writing out: {0}")]
+    Output(#[source] std::io::Error),
     /// A stored post could not be read back.
     #[error("archive {path}: post {key} is corrupt: {message}")]
     Corrupt {

@@ -48,6 +48,8 @@ enum Command {
     Bench(commands::bench::Args),
     /// Run the whole pipeline on a generated crisis scenario and show what Starling sees.
     Demo(commands::demo::Args),
+    /// Export every post matching a query: CSV, JSON lines, raw records or ids.
+    Export(commands::export::Args),
     /// Import exports (Twitter, Mastodon, Bluesky, Reddit, Telegram, feeds, CSV) into the archive.
     Import(commands::import::Args),
     /// Search the archive with the query language; facets and a time histogram on request.
@@ -95,6 +97,7 @@ fn run(cli: Cli, stdout: &mut dyn Write) -> anyhow::Result<()> {
         Command::Analyze(args) => commands::analyze::run(args, stdout),
         Command::Bench(args) => commands::bench::run(args, stdout),
         Command::Demo(args) => commands::demo::run(&context, args, stdout),
+        Command::Export(args) => commands::export::run(&context, args, stdout),
         Command::Import(args) => commands::import::run(&context, args, stdout),
         Command::Search(args) => commands::search::run(&context, args, stdout),
         Command::Simulate(args) => commands::simulate::run(&context, args, stdout),

@@ -562,3 +562,82 @@ fn search_finds_exactly_what_the_scenario_injected() {
         String::from_utf8_lossy(&output.stderr).contains("column 11: expected a term after AND")
     );
 }
+
+#[test]
+fn export_streams_csv_jsonl_raw_and_ids() {
+    let temp = tempfile::tempdir().unwrap();
+    let scenario = temp.path().join("scenario");
+    let data = temp.path().join("data");
+    stdout(&starling(&[
+        "simulate",
+        "--posts",
+        "2000",
+        "--seed",
+        "4",
+        "--out",
+        scenario.to_str().unwrap(),
+    ]));
+    std::fs::remove_file(scenario.join("ground-truth.json")).unwrap();
+    stdout(&starling(&[
+        "--data-dir",
+        data.to_str().unwrap(),
+        "import",
+        scenario.to_str().unwrap(),
+    ]));
+    let data_dir = data.to_str().unwrap();
+    let query = "platform:bluesky";
+    let ids = stdout(&starling(&[
+        "--data-dir",
+        data_dir,
+        "export",
+        query,
+        "--format",
+        "ids",
+    ]));
+    let count = ids.lines().count();
+    assert!(count > 100, "{count}");
+
+    let csv_path = temp.path().join("out.csv");
+    stdout(&starling(&[
+        "--data-dir",
+        data_dir,
+        "export",
+        query,
+        "--format",
+        "csv",
+        "--out",
+        csv_path.to_str().unwrap(),
+    ]));
+    let csv_text = std::fs::read_to_string(&csv_path).unwrap();
+    assert!(csv_text.starts_with("\"key\",\"platform\",\"id\",\"created_at\""));
+    assert_eq!(csv_text.lines().count(), count + 1);
+    // Ids are written as quoted text.
+    let first_id = ids.lines().next().unwrap();
+    assert!(csv_text.contains(&format!("\"{first_id}\"")));
+
+    let jsonl = stdout(&starling(&[
+        "--data-dir",
+        data_dir,
+        "export",
+        query,
+        "--format",
+        "jsonl",
+    ]));
+    let posts: Vec<serde_json::Value> = json_lines(&jsonl);
+    assert_eq!(posts.len(), count);
+    assert!(posts.iter().all(|post| post["platform"] == "bluesky"));
+
+    // Raw records are the capture's own lines, byte for byte.
+    let raw = stdout(&starling(&[
+        "--data-dir",
+        data_dir,
+        "export",
+        query,
+        "--format",
+        "raw",
+    ]));
+    let capture = std::fs::read_to_string(scenario.join("bluesky-jetstream.jsonl")).unwrap();
+    let lines: std::collections::HashSet<&str> = capture.lines().collect();
+    assert!(raw.lines().all(|line| lines.contains(line)));
+    assert_eq!(raw.lines().count(), count);
+}
