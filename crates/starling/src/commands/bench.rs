@@ -23,6 +23,23 @@ pub struct Args {
 enum What {
     /// Decoding speed per format, one core: generated data, then the shared real fixtures.
     Decode(DecodeArgs),
+    /// The whole path from generated records to a durable, searchable archive.
+    Index(ArchiveArgs),
+    /// The archive path, then query latency for a fixed set of queries.
+    Search(ArchiveArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ArchiveArgs {
+    /// Posts in the generated scenario.
+    #[arg(long, default_value_t = 200_000)]
+    posts: u64,
+    /// Times each query runs.
+    #[arg(long, default_value_t = 20)]
+    repeats: usize,
+    /// One JSON object with the figures.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -54,7 +71,11 @@ struct Figure {
 }
 
 pub fn run(args: Args, stdout: &mut dyn Write) -> anyhow::Result<()> {
-    let What::Decode(args) = args.what;
+    let args = match args.what {
+        What::Decode(args) => args,
+        What::Index(args) => return archive(args, false, stdout),
+        What::Search(args) => return archive(args, true, stdout),
+    };
     let mut corpora: Vec<(String, Format, Vec<Vec<u8>>)> = Vec::new();
     let mut generated: BTreeMap<&'static str, (Format, Vec<Vec<u8>>)> = BTreeMap::new();
     let generator = Generator::new(Config {
@@ -194,4 +215,178 @@ fn files(dir: &Path, extension: &str) -> Vec<PathBuf> {
         .collect();
     found.sort();
     found
+}
+
+#[derive(Debug, Serialize)]
+struct ArchiveFigures {
+    posts: u64,
+    index_posts_per_sec: f64,
+    bytes_per_post: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    query_p50_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    query_p99_ms: Option<f64>,
+    rss_bytes: u64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    queries: Vec<QueryFigure>,
+}
+
+#[derive(Debug, Serialize)]
+struct QueryFigure {
+    query: &'static str,
+    matches: usize,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+/// The queries `bench search` times: a term, a phrase, a five-clause boolean, and a facet
+/// count with a 24-hour histogram.
+const QUERIES: [(&str, bool); 4] = [
+    ("تهران", false),
+    ("\"security forces\"", false),
+    (
+        "(#iranelection OR #ایران) lang:fa -is:share has:links",
+        false,
+    ),
+    ("platform:twitter since:-24h", true),
+];
+
+fn archive(args: ArchiveArgs, queries: bool, stdout: &mut dyn Write) -> anyhow::Result<()> {
+    use starling_pipeline::sinks::StoreSink;
+    use starling_pipeline::sources::ScenarioSource;
+    use starling_pipeline::{Decode, RunOptions, run as run_pipeline};
+    use starling_store::{SearchIndex, SortBy, Store, search};
+
+    let dir = std::env::temp_dir().join(format!("starling-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let result = (|| -> anyhow::Result<ArchiveFigures> {
+        let generator = Generator::new(Config {
+            posts: args.posts,
+            ..Config::default()
+        })
+        .map_err(|error| anyhow::anyhow!("cannot generate: {error}"))?;
+        let store = Store::open(&dir)?;
+        let index = SearchIndex::open(&dir)?;
+        let started = Instant::now();
+        let mut source = ScenarioSource::new(generator);
+        let mut sink =
+            StoreSink::new(&store, &dir, chrono::Utc::now()).with_index(index.indexer()?);
+        run_pipeline(
+            &mut source,
+            &mut Decode::default(),
+            &mut sink,
+            RunOptions::default(),
+        )?;
+        let seconds = started.elapsed().as_secs_f64();
+        let posts = store.post_count()?;
+        let end = source.generator().ground_truth().end;
+        let mut figures = ArchiveFigures {
+            posts,
+            index_posts_per_sec: posts as f64 / seconds.max(1e-9),
+            bytes_per_post: folder_bytes(&dir) as f64 / posts.max(1) as f64,
+            query_p50_ms: None,
+            query_p99_ms: None,
+            rss_bytes: 0,
+            queries: Vec::new(),
+        };
+        if queries {
+            let mut all = Vec::new();
+            for (text, summarise) in QUERIES {
+                let query = starling_query::parse(text)
+                    .map_err(|error| anyhow::anyhow!("{text}: {error}"))?;
+                let mut times = Vec::with_capacity(args.repeats);
+                let mut matches = 0;
+                for _ in 0..args.repeats.max(1) {
+                    let started = Instant::now();
+                    // A facet query reads every match to count it, as `starling search --facets` does.
+                    let limit = if summarise { 100_000 } else { 20 };
+                    let found = search(&store, &index, &query, end, SortBy::Time, limit)?;
+                    matches = found.total;
+                    times.push(started.elapsed().as_secs_f64() * 1000.0);
+                }
+                all.extend(times.iter().copied());
+                times.sort_by(f64::total_cmp);
+                figures.queries.push(QueryFigure {
+                    query: text,
+                    matches,
+                    p50_ms: percentile(&times, 0.5),
+                    p99_ms: percentile(&times, 0.99),
+                });
+            }
+            all.sort_by(f64::total_cmp);
+            figures.query_p50_ms = Some(percentile(&all, 0.5));
+            figures.query_p99_ms = Some(percentile(&all, 0.99));
+        }
+        figures.rss_bytes = peak_rss();
+        Ok(figures)
+    })();
+    let _ = std::fs::remove_dir_all(&dir);
+    let figures = result?;
+    if args.json {
+        serde_json::to_writer(&mut *stdout, &figures)?;
+        writeln!(stdout)?;
+        return Ok(());
+    }
+    writeln!(
+        stdout,
+        "{} posts archived and indexed at {} posts/s; {:.0} bytes per post on disk; peak memory {:.0} MiB",
+        terminal::count(figures.posts),
+        terminal::count(figures.index_posts_per_sec as u64),
+        figures.bytes_per_post,
+        figures.rss_bytes as f64 / (1 << 20) as f64
+    )?;
+    for query in &figures.queries {
+        writeln!(
+            stdout,
+            "  {:<56} {:>9} matches  p50 {:>8.2} ms  p99 {:>8.2} ms",
+            query.query,
+            terminal::count(query.matches as u64),
+            query.p50_ms,
+            query.p99_ms
+        )?;
+    }
+    Ok(())
+}
+
+fn percentile(sorted: &[f64], fraction: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() - 1) as f64 * fraction).round() as usize]
+}
+
+fn folder_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|entry| {
+            let path = entry.path();
+            if path.is_dir() {
+                folder_bytes(&path)
+            } else {
+                entry.metadata().map_or(0, |meta| meta.len())
+            }
+        })
+        .sum()
+}
+
+/// The process's peak resident memory (Linux `VmHWM`), 0 where unknown.
+fn peak_rss() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status.lines().find_map(|line| {
+                line.strip_prefix("VmHWM:").map(|value| {
+                    value
+                        .trim()
+                        .trim_end_matches("kB")
+                        .trim()
+                        .parse::<u64>()
+                        .ok()
+                })
+            })
+        })
+        .flatten()
+        .map_or(0, |kib| kib * 1024)
 }
