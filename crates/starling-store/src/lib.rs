@@ -5,8 +5,8 @@
 //! committed with `fsync` before it returns; after a crash the archive holds exactly the
 //! batches whose `write` returned. A pipeline acknowledges its source only after that.
 //!
-//! This is the first layer of the archive: the search index, edits and deletes as history,
-//! and retention come with the archive-and-search issue.
+//! Edits keep earlier versions ([`Store::status`]); a delete flags the post and keeps it as
+//! evidence. Retention (erasing on request) is not built yet.
 //!
 //! ```
 //! # let dir = tempfile::tempdir().unwrap();
@@ -32,6 +32,10 @@ use starling_model::Post;
 const POSTS: TableDefinition<&str, &[u8]> = TableDefinition::new("posts");
 /// Stream notices in arrival order, as JSON.
 const NOTICES: TableDefinition<u64, &[u8]> = TableDefinition::new("notices");
+/// Deleted posts by key: what the platform said.
+const DELETED: TableDefinition<&str, &str> = TableDefinition::new("deleted");
+/// Earlier versions of edited posts: `key`, NUL, a 10-digit version number.
+const HISTORY: TableDefinition<&str, &[u8]> = TableDefinition::new("history");
 
 /// The page cache the archive may use.
 const CACHE_BYTES: usize = 64 << 20;
@@ -76,10 +80,32 @@ pub enum StoreError {
 /// What one write did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Written {
-    /// For each post given, whether it was new (false: its key was already archived).
-    pub new: Vec<bool>,
+    /// For each post given, what became of it.
+    pub outcomes: Vec<Outcome>,
     /// Notices appended.
     pub notices: u64,
+}
+
+/// What writing one post did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Its key was new: it is archived.
+    New,
+    /// Its key was archived with the same title and text: nothing changed.
+    Duplicate,
+    /// Its key was archived with another title or text: this version is current, and the
+    /// earlier one is kept in the post's history.
+    Edited,
+}
+
+/// What the archive knows of a post beyond its current version.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PostStatus {
+    /// Set when a platform said the post was deleted: what it said. The post is kept as
+    /// evidence.
+    pub deleted: Option<String>,
+    /// Earlier versions kept, oldest first.
+    pub history: Vec<Post>,
 }
 
 /// The archive in one data folder.
@@ -114,23 +140,71 @@ impl Store {
         let fail = |error: &dyn std::fmt::Display| database(&self.path, error);
         let transaction = self.db.begin_write().map_err(|error| fail(&error))?;
         let mut written = Written {
-            new: Vec::with_capacity(posts.len()),
+            outcomes: Vec::with_capacity(posts.len()),
             notices: 0,
         };
         {
             let mut table = transaction
                 .open_table(POSTS)
                 .map_err(|error| fail(&error))?;
+            let mut history = transaction
+                .open_table(HISTORY)
+                .map_err(|error| fail(&error))?;
             for post in posts {
                 let key = post.key.as_str();
-                let exists = table.get(key).map_err(|error| fail(&error))?.is_some();
-                if !exists {
+                let earlier: Option<Vec<u8>> = table
+                    .get(key)
+                    .map_err(|error| fail(&error))?
+                    .map(|json| json.value().to_vec());
+                let outcome = match earlier {
+                    None => Outcome::New,
+                    Some(json) => {
+                        let earlier: Post =
+                            serde_json::from_slice(&json).map_err(|error| StoreError::Corrupt {
+                                path: self.path.clone(),
+                                key: key.to_owned(),
+                                message: error.to_string(),
+                            })?;
+                        if earlier.text == post.text && earlier.title == post.title {
+                            Outcome::Duplicate
+                        } else {
+                            // The earlier version goes to history, numbered after any before it.
+                            let prefix = format!("{key}\u{0}");
+                            let versions = history
+                                .range(prefix.as_str()..)
+                                .map_err(|error| fail(&error))?
+                                .take_while(|entry| {
+                                    entry
+                                        .as_ref()
+                                        .is_ok_and(|(found, _)| found.value().starts_with(&prefix))
+                                })
+                                .count();
+                            let version_key = format!("{prefix}{versions:010}");
+                            history
+                                .insert(version_key.as_str(), json.as_slice())
+                                .map_err(|error| fail(&error))?;
+                            Outcome::Edited
+                        }
+                    }
+                };
+                if outcome != Outcome::Duplicate {
                     let json = serde_json::to_vec(post).map_err(|error| fail(&error))?;
                     table
                         .insert(key, json.as_slice())
                         .map_err(|error| fail(&error))?;
                 }
-                written.new.push(!exists);
+                written.outcomes.push(outcome);
+            }
+            // A delete is kept even before (or without) the post it names: it is evidence too.
+            let mut deleted = transaction
+                .open_table(DELETED)
+                .map_err(|error| fail(&error))?;
+            for notice in notices.iter().filter(|notice| notice.kind == "delete") {
+                if let Some(key) = &notice.key {
+                    deleted
+                        .insert(key.as_str(), notice.detail.as_str())
+                        .map_err(|error| fail(&error))?;
+                }
             }
             let mut table = transaction
                 .open_table(NOTICES)
@@ -168,6 +242,41 @@ impl Store {
                 key: key.to_owned(),
                 message: error.to_string(),
             })
+    }
+
+    /// Whether the post under `key` was deleted, and its earlier versions.
+    pub fn status(&self, key: &str) -> Result<PostStatus, StoreError> {
+        let fail = |error: &dyn std::fmt::Display| database(&self.path, error);
+        let transaction = self.db.begin_read().map_err(|error| fail(&error))?;
+        let deleted = transaction
+            .open_table(DELETED)
+            .map_err(|error| fail(&error))?;
+        let deleted = deleted
+            .get(key)
+            .map_err(|error| fail(&error))?
+            .map(|detail| detail.value().to_owned());
+        let table = transaction
+            .open_table(HISTORY)
+            .map_err(|error| fail(&error))?;
+        let prefix = format!("{key}\u{0}");
+        let mut history = Vec::new();
+        for entry in table
+            .range(prefix.as_str()..)
+            .map_err(|error| fail(&error))?
+        {
+            let (found, json) = entry.map_err(|error| fail(&error))?;
+            if !found.value().starts_with(&prefix) {
+                break;
+            }
+            history.push(serde_json::from_slice(json.value()).map_err(|error| {
+                StoreError::Corrupt {
+                    path: self.path.clone(),
+                    key: key.to_owned(),
+                    message: error.to_string(),
+                }
+            })?);
+        }
+        Ok(PostStatus { deleted, history })
     }
 
     /// How many posts are archived.
@@ -246,7 +355,10 @@ mod tests {
             let written = store
                 .write(&[&post("1"), &post("2"), &post("1")], &[])
                 .unwrap();
-            assert_eq!(written.new, [true, true, false]);
+            assert_eq!(
+                written.outcomes,
+                [Outcome::New, Outcome::New, Outcome::Duplicate]
+            );
             let notice = Notice {
                 kind: "limit".into(),
                 key: None,
@@ -256,8 +368,8 @@ mod tests {
                 store
                     .write(&[&post("2"), &post("3")], &[notice.clone(), notice])
                     .unwrap()
-                    .new,
-                [false, true]
+                    .outcomes,
+                [Outcome::Duplicate, Outcome::New]
             );
         }
         let store = Store::open(dir.path()).unwrap();
@@ -267,5 +379,47 @@ mod tests {
         assert_eq!(back, post("1"));
         assert_eq!(back.raw.as_bytes(), [0xff, b'{']);
         assert_eq!(store.get("twitter:9").unwrap(), None);
+    }
+
+    #[test]
+    fn edits_keep_history_and_deletes_keep_the_post_as_evidence() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let first = post("1");
+        let mut second = post("1");
+        second.text = "corrected".into();
+        let mut third = post("1");
+        third.text = "corrected again".into();
+        assert_eq!(
+            store.write(&[&first], &[]).unwrap().outcomes,
+            [Outcome::New]
+        );
+        assert_eq!(
+            store.write(&[&second, &second], &[]).unwrap().outcomes,
+            [Outcome::Edited, Outcome::Duplicate]
+        );
+        assert_eq!(
+            store.write(&[&third], &[]).unwrap().outcomes,
+            [Outcome::Edited]
+        );
+        let delete = Notice {
+            kind: "delete".into(),
+            key: Some("twitter:1".into()),
+            detail: "deleted by its author".into(),
+        };
+        store.write(&[], &[delete]).unwrap();
+        assert_eq!(
+            store.get("twitter:1").unwrap().unwrap().text,
+            "corrected again"
+        );
+        let status = store.status("twitter:1").unwrap();
+        assert_eq!(status.deleted.as_deref(), Some("deleted by its author"));
+        let texts: Vec<&str> = status
+            .history
+            .iter()
+            .map(|post| post.text.as_str())
+            .collect();
+        assert_eq!(texts, ["سلام", "corrected"]);
+        assert_eq!(store.status("twitter:2").unwrap(), PostStatus::default());
     }
 }

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::Serialize;
 use starling_formats::{Notice, Reject};
 use starling_model::{Post, RawRecord, Timestamp};
-use starling_store::{Indexer, Store};
+use starling_store::{Indexer, Outcome, Store};
 
 use crate::{Batch, Item, Offset, PipelineError, Sink};
 
@@ -25,8 +25,10 @@ pub struct FormatSummary {
     pub records: u64,
     /// Posts archived for the first time.
     pub imported: u64,
-    /// Posts whose key was already archived.
+    /// Posts whose key was already archived, unchanged.
     pub duplicates: u64,
+    /// Posts whose key was archived with another text: new versions, the old ones kept.
+    pub edited: u64,
     /// Records or parts of records rejected.
     pub rejected: u64,
     /// Stream notices kept.
@@ -190,15 +192,15 @@ impl Sink for StoreSink<'_> {
             }
             indexer.commit().map_err(fail)?;
         }
-        for (post, new) in posts.iter().zip(written.new) {
+        for (post, outcome) in posts.iter().zip(written.outcomes) {
             let summary = self
                 .summary
                 .entry(post.provenance.format.clone())
                 .or_default();
-            if new {
-                summary.imported += 1;
-            } else {
-                summary.duplicates += 1;
+            match outcome {
+                Outcome::New => summary.imported += 1,
+                Outcome::Duplicate => summary.duplicates += 1,
+                Outcome::Edited => summary.edited += 1,
             }
         }
         self.posts_seen

@@ -70,6 +70,7 @@ struct Totals {
     records: u64,
     imported: u64,
     duplicates: u64,
+    edited: u64,
     rejected: u64,
     notices: u64,
     posts_per_second: f64,
@@ -130,6 +131,7 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
         records: sum(|format| format.records),
         imported: sum(|format| format.imported),
         duplicates: sum(|format| format.duplicates),
+        edited: sum(|format| format.edited),
         rejected: sum(|format| format.rejected),
         notices: sum(|format| format.notices),
         posts_per_second: sum(|format| format.imported + format.duplicates) as f64
@@ -156,26 +158,28 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
     }
     writeln!(
         stdout,
-        "Read {:.1} MB in {:.2} s: {} new posts, {} already archived ({} posts/s)",
+        "Read {:.1} MB in {:.2} s: {} new posts, {} already archived, {} edited ({} posts/s)",
         totals.bytes as f64 / 1e6,
         seconds,
         terminal::count(totals.imported),
         terminal::count(totals.duplicates),
+        terminal::count(totals.edited),
         terminal::count(totals.posts_per_second as u64),
     )?;
     writeln!(
         stdout,
-        "  {:<12} {:>10} {:>10} {:>11} {:>9} {:>9}",
-        "format", "records", "imported", "duplicates", "rejected", "notices"
+        "  {:<12} {:>10} {:>10} {:>11} {:>8} {:>9} {:>9}",
+        "format", "records", "imported", "duplicates", "edited", "rejected", "notices"
     )?;
     for (format, line) in &summary {
         writeln!(
             stdout,
-            "  {:<12} {:>10} {:>10} {:>11} {:>9} {:>9}",
+            "  {:<12} {:>10} {:>10} {:>11} {:>8} {:>9} {:>9}",
             format,
             terminal::count(line.records),
             terminal::count(line.imported),
             terminal::count(line.duplicates),
+            terminal::count(line.edited),
             terminal::count(line.rejected),
             terminal::count(line.notices),
         )?;

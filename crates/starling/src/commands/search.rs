@@ -47,6 +47,16 @@ struct PostLine<'a> {
     url: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     lang: Option<&'a str>,
+    /// Present when the platform said the post was deleted (it is kept as evidence).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deleted: Option<String>,
+    /// Earlier versions the archive keeps, when the post was edited.
+    #[serde(skip_serializing_if = "is_zero")]
+    earlier_versions: usize,
+}
+
+fn is_zero(count: &usize) -> bool {
+    *count == 0
 }
 
 /// How many matches facets and histograms are counted over at most.
@@ -93,7 +103,8 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
 
     if args.json {
         for post in shown {
-            serde_json::to_writer(&mut *stdout, &post_line(post))?;
+            let status = store.status(post.key.as_str())?;
+            serde_json::to_writer(&mut *stdout, &post_line(post, status))?;
             writeln!(stdout)?;
         }
         for (facet, counts) in &facets {
@@ -133,6 +144,12 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
         }
     )?;
     for post in shown {
+        let status = store.status(post.key.as_str())?;
+        let mark = match (status.deleted.is_some(), status.history.len()) {
+            (true, _) => "[deleted] ",
+            (false, 0) => "",
+            (false, _) => "[edited] ",
+        };
         let text: String = post
             .text
             .chars()
@@ -141,7 +158,7 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
             .collect();
         writeln!(
             stdout,
-            "{}  {:<8} {:<24} {}",
+            "{}  {:<8} {:<24} {mark}{}",
             post.created_at.format("%Y-%m-%d %H:%M"),
             post.platform.as_str(),
             safe(&post.author.handle.chars().take(24).collect::<String>()),
@@ -175,7 +192,7 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
     Ok(())
 }
 
-fn post_line(post: &Post) -> PostLine<'_> {
+fn post_line(post: &Post, status: starling_store::PostStatus) -> PostLine<'_> {
     PostLine {
         key: post.key.as_str(),
         platform: post.platform.as_str(),
@@ -185,6 +202,8 @@ fn post_line(post: &Post) -> PostLine<'_> {
         text: &post.text,
         url: post.url.as_deref(),
         lang: post.declared_lang.as_deref(),
+        deleted: status.deleted,
+        earlier_versions: status.history.len(),
     }
 }
 
