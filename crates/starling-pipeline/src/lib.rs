@@ -163,6 +163,12 @@ pub trait Sink {
 
     /// Writes a batch and returns the offset through which everything is durable.
     fn write(&mut self, batch: Batch<Self::Item>) -> Result<Offset, PipelineError>;
+
+    /// Called once when the source is exhausted and every batch written: flush what is kept
+    /// for efficiency (a search index commit). [`run`] calls it.
+    fn finish(&mut self) -> Result<(), PipelineError> {
+        Ok(())
+    }
 }
 
 /// How [`run`] batches and buffers.
@@ -273,6 +279,7 @@ where
         }
         transformed?;
         stats.records = read?;
+        sink.finish()?;
         Ok(stats)
     })
 }

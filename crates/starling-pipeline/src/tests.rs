@@ -49,6 +49,7 @@ impl Source for Lines {
 struct Collect {
     items: Vec<Item>,
     fail_after: Option<usize>,
+    finished: usize,
 }
 
 impl Sink for Collect {
@@ -66,6 +67,11 @@ impl Sink for Collect {
         }
         self.items.extend(batch.items);
         Ok(Offset(batch.offsets.end))
+    }
+
+    fn finish(&mut self) -> Result<(), PipelineError> {
+        self.finished += 1;
+        Ok(())
     }
 }
 
@@ -85,6 +91,8 @@ fn every_record_is_decoded_and_acknowledged_in_order() {
     let stats = run(&mut source, &mut Decode::default(), &mut sink, options).unwrap();
     assert_eq!(stats.records, 1000);
     assert_eq!(stats.acknowledged, 1000);
+    // What a sink keeps back for efficiency (an index commit) is flushed once, at the end.
+    assert_eq!(sink.finished, 1);
     let posts = sink
         .items
         .iter()
@@ -132,6 +140,7 @@ fn a_failing_sink_stops_the_run_and_leaves_the_rest_unacknowledged() {
     )
     .unwrap_err();
     assert_eq!(error.to_string(), "writing collect: disk full");
+    assert_eq!(sink.finished, 0);
     assert!(
         acknowledged
             .lock()

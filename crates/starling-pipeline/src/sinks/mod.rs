@@ -3,5 +3,7 @@
 mod store;
 mod tally;
 
-pub use store::{FormatSummary, REJECTS_FILE, StoreSink};
+pub use store::{
+    FormatSummary, INDEX_COMMIT_INTERVAL, INDEX_COMMIT_POSTS, REJECTS_FILE, StoreSink,
+};
 pub use tally::{Count, Tally};

@@ -15,6 +15,11 @@ use starling_store::{Indexer, Outcome, Store};
 
 use crate::{Batch, Item, Offset, PipelineError, Sink};
 
+/// Posts indexed between index commits, at most.
+pub const INDEX_COMMIT_POSTS: usize = 100_000;
+/// Time between index commits, at most (while posts keep arriving).
+pub const INDEX_COMMIT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The rejects file inside the data folder.
 pub const REJECTS_FILE: &str = "rejects.jsonl";
 
@@ -52,6 +57,8 @@ struct RejectLine<'a> {
 pub struct StoreSink<'a> {
     store: &'a Store,
     indexer: Option<Indexer<'a>>,
+    uncommitted: usize,
+    last_commit: std::time::Instant,
     rejects_path: PathBuf,
     rejects: Option<BufWriter<File>>,
     at: Timestamp,
@@ -70,6 +77,8 @@ impl<'a> StoreSink<'a> {
         StoreSink {
             store,
             indexer: None,
+            uncommitted: 0,
+            last_commit: std::time::Instant::now(),
             rejects_path: data_dir.join(REJECTS_FILE),
             rejects: None,
             at,
@@ -79,12 +88,25 @@ impl<'a> StoreSink<'a> {
         }
     }
 
-    /// Also index every post written (replacing, by key, what the index had), committing the
-    /// index after the archive in each batch: a crash between the two leaves the index behind
-    /// the archive for that batch, and importing the same files again repairs it.
+    /// Also index every post written (replacing, by key, what the index had). The index is
+    /// committed every [`INDEX_COMMIT_POSTS`] posts or [`INDEX_COMMIT_INTERVAL`], and by
+    /// the end of the run (`Sink::finish`): the archive is the durable record, and after a crash the index
+    /// may lag it by one commit, which importing the same files again repairs.
     pub fn with_index(mut self, indexer: Indexer<'a>) -> StoreSink<'a> {
         self.indexer = Some(indexer);
         self
+    }
+
+    /// Commits what the index has not committed yet.
+    pub fn finish(&mut self) -> Result<(), PipelineError> {
+        if let Some(indexer) = self.indexer.as_mut() {
+            indexer.commit().map_err(|error| PipelineError::Sink {
+                sink: "search index".into(),
+                message: error.to_string(),
+            })?;
+        }
+        self.uncommitted = 0;
+        Ok(())
     }
 
     /// Where rejects go.
@@ -190,7 +212,14 @@ impl Sink for StoreSink<'_> {
             for post in &posts {
                 indexer.add(post).map_err(fail)?;
             }
-            indexer.commit().map_err(fail)?;
+            self.uncommitted += posts.len();
+            if self.uncommitted >= INDEX_COMMIT_POSTS
+                || self.last_commit.elapsed() >= INDEX_COMMIT_INTERVAL
+            {
+                indexer.commit().map_err(fail)?;
+                self.uncommitted = 0;
+                self.last_commit = std::time::Instant::now();
+            }
         }
         for (post, outcome) in posts.iter().zip(written.outcomes) {
             let summary = self
@@ -206,5 +235,17 @@ impl Sink for StoreSink<'_> {
         self.posts_seen
             .fetch_add(posts.len() as u64, Ordering::Relaxed);
         Ok(Offset(batch.offsets.end))
+    }
+
+    /// Commits what the index has not committed yet.
+    fn finish(&mut self) -> Result<(), PipelineError> {
+        if let Some(indexer) = self.indexer.as_mut() {
+            indexer.commit().map_err(|error| PipelineError::Sink {
+                sink: "search index".into(),
+                message: error.to_string(),
+            })?;
+        }
+        self.uncommitted = 0;
+        Ok(())
     }
 }

@@ -80,6 +80,12 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
             context.data_dir.display()
         );
     }
+    let (indexed, archived) = (index.len(), store.post_count()?);
+    if indexed < archived {
+        eprintln!(
+            "note: the index holds {indexed} of the {archived} archived posts (an import was interrupted); importing the same files again completes it"
+        );
+    }
     let started = std::time::Instant::now();
     let summarise = args.facets || args.histogram;
     let wanted = if summarise {
