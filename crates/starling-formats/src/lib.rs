@@ -288,14 +288,6 @@ pub(crate) fn each_in_array(
     }
 }
 
-/// The host of an `https://host/...` URL.
-pub(crate) fn host(url: &str) -> Option<&str> {
-    let rest = url.split_once("://")?.1;
-    rest.split(['/', ':', '?', '#'])
-        .next()
-        .filter(|host| !host.is_empty())
-}
-
 pub(crate) fn raw(bytes: &[u8]) -> RawRecord {
     RawRecord(bytes.to_vec())
 }

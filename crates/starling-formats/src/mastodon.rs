@@ -7,7 +7,7 @@ use starling_model::{
 };
 
 use crate::{
-    Context, Decoded, Format, Notice, each_in_array, host, html_to_text_with_links, json_reject,
+    Context, Decoded, Format, Notice, each_in_array, html_to_text_with_links, json_reject,
     parse_time, raw,
 };
 
@@ -198,8 +198,8 @@ fn full_handle(account: &Account, fallback_uri: &str) -> String {
     let domain = account
         .url
         .as_deref()
-        .and_then(host)
-        .or_else(|| host(fallback_uri))
+        .and_then(starling_text::url_host)
+        .or_else(|| starling_text::url_host(fallback_uri))
         .unwrap_or("unknown");
     let name = if account.username.is_empty() {
         &account.acct

@@ -2,7 +2,7 @@
 
 use starling_model::{Author, Platform, Post, PostKey, nfc};
 
-use crate::{Context, Decoded, Format, Notice, host, html_to_text, raw};
+use crate::{Context, Decoded, Format, Notice, html_to_text, raw};
 
 /// The largest document copied whole into each of its items' raw records.
 const MAX_SHARED_RAW: usize = 64 * 1024;
@@ -25,7 +25,7 @@ pub(crate) fn decode(bytes: &[u8], context: &Context<'_>, decoded: &mut Decoded)
     let feed_id = link.clone().unwrap_or_else(|| feed.id.clone());
     let handle = link
         .as_deref()
-        .and_then(host)
+        .and_then(starling_text::url_host)
         .unwrap_or(&feed_id)
         .to_owned();
     let author = Author {

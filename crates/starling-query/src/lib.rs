@@ -251,7 +251,7 @@ impl Query {
             Query::Domain(domain) => document
                 .urls
                 .iter()
-                .filter_map(|url| host(url))
+                .filter_map(|url| starling_text::url_host(url))
                 .any(|host| {
                     let host = host.trim_start_matches("www.");
                     host == domain || host.ends_with(&format!(".{domain}"))
@@ -345,13 +345,6 @@ fn near(document: &Document<'_>, operands: &[Vec<String>], distance: u32, ordere
         }
     };
     search(&spans, &mut Vec::with_capacity(spans.len()), &accept)
-}
-
-fn host(url: &str) -> Option<&str> {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    rest.split(['/', ':', '?', '#'])
-        .next()
-        .filter(|host| !host.is_empty())
 }
 
 /// Great-circle distance in kilometres.

@@ -269,7 +269,7 @@ impl SearchIndex {
                 .flatten()
             {
                 let link = link.to_lowercase();
-                if let Some(host) = host(&link) {
+                if let Some(host) = starling_text::url_host(&link) {
                     let host = host.trim_start_matches("www.");
                     // The host and every parent domain: `domain:co.uk` finds `news.bbc.co.uk`.
                     let mut rest = host;
@@ -539,13 +539,6 @@ impl SearchIndex {
             }
         })
     }
-}
-
-fn host(url: &str) -> Option<&str> {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    rest.split(['/', ':', '?', '#'])
-        .next()
-        .filter(|host| !host.is_empty())
 }
 
 /// `text` with every regular-expression metacharacter escaped.

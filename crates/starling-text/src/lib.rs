@@ -339,6 +339,21 @@ mod tests {
     }
 }
 
+/// The host of a URL, with or without its scheme: `news.bbc.co.uk` for
+/// `https://news.bbc.co.uk/persian?x` and for `news.bbc.co.uk/persian`.
+///
+/// ```
+/// assert_eq!(starling_text::url_host("https://news.bbc.co.uk:443/a?b#c"), Some("news.bbc.co.uk"));
+/// assert_eq!(starling_text::url_host("t.co/abc"), Some("t.co"));
+/// assert_eq!(starling_text::url_host("https:///x"), None);
+/// ```
+pub fn url_host(url: &str) -> Option<&str> {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.split(['/', ':', '?', '#'])
+        .next()
+        .filter(|host| !host.is_empty())
+}
+
 /// The UTF-16 offset of byte offset `byte` in `text` (what twitter-text and Java count).
 pub fn utf16_offset(text: &str, byte: usize) -> usize {
     text.get(..byte)
