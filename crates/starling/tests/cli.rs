@@ -644,6 +644,47 @@ fn export_streams_csv_jsonl_raw_and_ids() {
     assert_eq!(posts.len(), count);
     assert!(posts.iter().all(|post| post["platform"] == "bluesky"));
 
+    // Parquet: the same rows, typed, ids as text, readable back.
+    let parquet_path = temp.path().join("out.parquet");
+    stdout(&starling(&[
+        "--data-dir",
+        data_dir,
+        "export",
+        query,
+        "--format",
+        "parquet",
+        "--out",
+        parquet_path.to_str().unwrap(),
+    ]));
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        std::fs::File::open(&parquet_path).unwrap(),
+    )
+    .unwrap();
+    let schema = reader.schema().clone();
+    assert_eq!(
+        schema.field_with_name("id").unwrap().data_type(),
+        &arrow_schema::DataType::Utf8
+    );
+    assert!(matches!(
+        schema.field_with_name("created_at").unwrap().data_type(),
+        arrow_schema::DataType::Timestamp(_, Some(_))
+    ));
+    let rows: usize = reader
+        .build()
+        .unwrap()
+        .map(|batch| batch.unwrap().num_rows())
+        .sum();
+    assert_eq!(rows, count);
+    let refused = starling(&[
+        "--data-dir",
+        data_dir,
+        "export",
+        query,
+        "--format",
+        "parquet",
+    ]);
+    assert!(!refused.status.success());
+
     // Raw records are the capture's own lines, byte for byte.
     let raw = stdout(&starling(&[
         "--data-dir",
