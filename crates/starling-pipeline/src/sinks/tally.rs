@@ -80,10 +80,10 @@ impl Tally {
         let language = post.declared_lang.as_deref().unwrap_or("und");
         *self.languages.entry(language.to_owned()).or_default() += 1;
         for hashtag in &post.entities.hashtags {
-            // Hashtags match regardless of case, as on every platform.
+            // Hashtags are counted as search matches them: case, accents and letter forms folded.
             *self
                 .hashtags
-                .entry(format!("#{}", hashtag.tag.to_lowercase()))
+                .entry(format!("#{}", starling_text::normalize_word(&hashtag.tag)))
                 .or_default() += 1;
         }
         *self
