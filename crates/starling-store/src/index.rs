@@ -51,6 +51,9 @@ struct Fields {
     created: Field,
     lat: Field,
     lon: Field,
+    facet_author: Field,
+    facet_lang: Field,
+    facet_host: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -63,10 +66,10 @@ fn schema() -> (Schema, Fields) {
     let fields = Fields {
         key: builder.add_text_field("key", STRING | STORED),
         text: builder.add_text_field("text", text_options),
-        platform: builder.add_text_field("platform", STRING),
+        platform: builder.add_text_field("platform", STRING | FAST),
         author: builder.add_text_field("author", STRING),
         lang: builder.add_text_field("lang", STRING),
-        hashtag: builder.add_text_field("hashtag", STRING),
+        hashtag: builder.add_text_field("hashtag", STRING | FAST),
         mention: builder.add_text_field("mention", STRING),
         domain: builder.add_text_field("domain", STRING),
         url: builder.add_text_field("url", STRING),
@@ -76,6 +79,10 @@ fn schema() -> (Schema, Fields) {
         created: builder.add_i64_field("created", INDEXED | FAST | STORED),
         lat: builder.add_f64_field("lat", INDEXED | FAST),
         lon: builder.add_f64_field("lon", INDEXED | FAST),
+        // Columns for facets, one value as shown to analysts.
+        facet_author: builder.add_text_field("facet_author", FAST),
+        facet_lang: builder.add_text_field("facet_lang", FAST),
+        facet_host: builder.add_text_field("facet_host", FAST),
     };
     (builder.build(), fields)
 }
@@ -240,6 +247,14 @@ impl SearchIndex {
         document.add_text(fields.key, post.key.as_str());
         document.add_text(fields.text, searchable_text(post));
         document.add_text(fields.platform, post.platform.as_str());
+        document.add_text(
+            fields.facet_author,
+            format!("{}:{}", post.platform, post.author.handle),
+        );
+        document.add_text(
+            fields.facet_lang,
+            post.declared_lang.as_deref().unwrap_or("und"),
+        );
         let handle = post.author.handle.to_lowercase();
         if let Some((local, _)) = handle.split_once('@') {
             document.add_text(fields.author, local);
@@ -264,6 +279,10 @@ impl SearchIndex {
             document.add_text(fields.mention, &handle);
         }
         for url in &post.entities.urls {
+            // The facet counts each link once, by where it leads.
+            if let Some(host) = starling_text::url_host(&url.target().to_lowercase()) {
+                document.add_text(fields.facet_host, host.trim_start_matches("www."));
+            }
             for link in [Some(url.url.as_str()), url.expanded_url.as_deref()]
                 .into_iter()
                 .flatten()
@@ -576,6 +595,130 @@ pub fn for_each_match(
         written += 1;
     }
     Ok(written)
+}
+
+/// Counts over every match: the top values of each facet, and posts per time bucket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    /// Each facet's top values with their counts: `hashtags` (with `#`), `authors`
+    /// (`platform:handle`), `languages`, `domains`, `platforms`.
+    pub facets: Vec<(&'static str, Vec<(String, u64)>)>,
+    /// The bucket's name (`15 minutes`), and the posts starting in each bucket.
+    pub histogram: Option<(&'static str, std::collections::BTreeMap<Timestamp, u64>)>,
+}
+
+impl SearchIndex {
+    /// Facets and a histogram of every post matching `query`, read from the index's columns;
+    /// `None` when the query needs each post checked (`NEAR`, `geo:`), where the caller counts
+    /// the checked posts instead.
+    pub fn summarise(
+        &self,
+        query: &StarlingQuery,
+        now: Timestamp,
+        top: usize,
+    ) -> Result<Option<Summary>, StoreError> {
+        use std::collections::HashMap;
+        let (compiled, exact) = self.compile(query, now)?;
+        if !exact {
+            return Ok(None);
+        }
+        let searcher = self.reader.searcher();
+        let fail = |error: tantivy::TantivyError| failure(&self.path, error);
+        let matches = searcher
+            .search(compiled.as_ref(), &tantivy::collector::DocSetCollector)
+            .map_err(fail)?;
+        let mut by_segment: HashMap<u32, Vec<u32>> = HashMap::new();
+        for address in matches {
+            by_segment
+                .entry(address.segment_ord)
+                .or_default()
+                .push(address.doc_id);
+        }
+        let facets: [(&str, &str, &str); 5] = [
+            ("hashtags", "hashtag", "#"),
+            ("authors", "facet_author", ""),
+            ("languages", "facet_lang", ""),
+            ("domains", "facet_host", ""),
+            ("platforms", "platform", ""),
+        ];
+        let mut counts: Vec<HashMap<String, u64>> = vec![HashMap::new(); facets.len()];
+        let mut times: Vec<i64> = Vec::new();
+        let mut text = String::new();
+        for (segment, docs) in by_segment {
+            let reader = searcher.segment_reader(segment);
+            let fast = reader.fast_fields();
+            for (index, (_, field, prefix)) in facets.iter().enumerate() {
+                let Some(column) = fast.str(field).map_err(fail)? else {
+                    continue;
+                };
+                // Count ordinals first, names once per distinct value.
+                let mut ordinals: HashMap<u64, u64> = HashMap::new();
+                for doc in &docs {
+                    for ordinal in column.term_ords(*doc) {
+                        *ordinals.entry(ordinal).or_default() += 1;
+                    }
+                }
+                for (ordinal, count) in ordinals {
+                    text.clear();
+                    if column
+                        .ord_to_str(ordinal, &mut text)
+                        .map_err(|error| failure(&self.path, error))?
+                    {
+                        *counts[index].entry(format!("{prefix}{text}")).or_default() += count;
+                    }
+                }
+            }
+            let created = fast.i64("created").map_err(fail)?;
+            times.extend(docs.iter().filter_map(|doc| created.first(*doc)));
+        }
+        let facets = facets
+            .iter()
+            .zip(counts)
+            .map(|((name, _, _), values)| {
+                let mut sorted: Vec<(String, u64)> = values.into_iter().collect();
+                sorted.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                sorted.truncate(top);
+                (*name, sorted)
+            })
+            .collect();
+        Ok(Some(Summary {
+            facets,
+            histogram: histogram(&times),
+        }))
+    }
+}
+
+/// Posts per bucket, the bucket chosen so that the span fits in about 60 of them.
+pub fn histogram(
+    times_ms: &[i64],
+) -> Option<(&'static str, std::collections::BTreeMap<Timestamp, u64>)> {
+    let first = *times_ms.iter().min()?;
+    let last = *times_ms.iter().max()?;
+    let span = ((last - first) / 1000).max(1);
+    const BUCKETS: [(&str, i64); 8] = [
+        ("minute", 60),
+        ("5 minutes", 300),
+        ("15 minutes", 900),
+        ("hour", 3_600),
+        ("6 hours", 21_600),
+        ("day", 86_400),
+        ("week", 604_800),
+        ("30 days", 2_592_000),
+    ];
+    let (name, size) = BUCKETS
+        .iter()
+        .copied()
+        .find(|(_, size)| span / size <= 60)
+        .unwrap_or(BUCKETS[BUCKETS.len() - 1]);
+    let mut counts = std::collections::BTreeMap::new();
+    for millis in times_ms {
+        let seconds = millis.div_euclid(1000);
+        if let Some(start) = chrono::DateTime::from_timestamp(seconds - seconds.rem_euclid(size), 0)
+        {
+            *counts.entry(start).or_default() += 1;
+        }
+    }
+    Some((name, counts))
 }
 
 /// The most candidates checked one by one against the archive for one search.

@@ -18,8 +18,8 @@
 mod index;
 
 pub use index::{
-    CHECK_LIMIT, Candidates, Found, INDEX_FOLDER, Indexer, SearchIndex, SortBy, for_each_match,
-    search,
+    CHECK_LIMIT, Candidates, Found, INDEX_FOLDER, Indexer, SearchIndex, SortBy, Summary,
+    for_each_match, histogram, search,
 };
 
 use std::path::{Path, PathBuf};

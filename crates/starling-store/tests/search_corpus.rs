@@ -78,3 +78,53 @@ fn results_come_newest_first_and_reindexing_a_post_replaces_it() {
     assert!(times.windows(2).all(|pair| pair[0] >= pair[1]), "{times:?}");
     assert_eq!(found.total, 3);
 }
+
+#[test]
+fn facets_and_histogram_come_from_the_index() {
+    let corpus = Corpus::load().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let index = SearchIndex::open(dir.path()).unwrap();
+    let mut indexer = index.indexer().unwrap();
+    for post in &corpus.posts {
+        indexer.add(post).unwrap();
+    }
+    indexer.commit().unwrap();
+    let summary = index
+        .summarise(&parse("since:2000-01-01").unwrap(), corpus.now, 10)
+        .unwrap()
+        .unwrap();
+    let facet = |name: &str| {
+        summary
+            .facets
+            .iter()
+            .find(|(facet, _)| *facet == name)
+            .unwrap()
+            .1
+            .clone()
+    };
+    assert_eq!(facet("platforms")[0], ("twitter".to_owned(), 3));
+    assert!(
+        facet("hashtags").contains(&("#تهران".to_owned(), 1)),
+        "{:?}",
+        facet("hashtags")
+    );
+    assert!(
+        facet("domains").contains(&("bbc.co.uk".to_owned(), 1)),
+        "{:?}",
+        facet("domains")
+    );
+    assert!(
+        facet("languages").contains(&("en-GB".to_owned(), 1)),
+        "{:?}",
+        facet("languages")
+    );
+    let (_, buckets) = summary.histogram.unwrap();
+    assert_eq!(buckets.values().sum::<u64>(), corpus.posts.len() as u64);
+    // A query the index answers only approximately is left to the caller.
+    assert!(
+        index
+            .summarise(&parse("a NEAR/2 b").unwrap(), corpus.now, 10)
+            .unwrap()
+            .is_none()
+    );
+}

@@ -88,7 +88,14 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
     }
     let started = std::time::Instant::now();
     let summarise = args.facets || args.histogram;
-    let wanted = if summarise {
+    // Facets and histograms come from the index's columns; only a query whose matches must
+    // each be checked (NEAR, geo:) counts them from the checked posts.
+    let summary = if summarise {
+        index.summarise(&query, now, TOP)?
+    } else {
+        None
+    };
+    let wanted = if summarise && summary.is_none() {
         SUMMARY_LIMIT.max(args.limit)
     } else {
         args.limit
@@ -96,15 +103,38 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
     let found = search(&store, &index, &query, now, sort, wanted)?;
     let seconds = started.elapsed().as_secs_f64();
     let shown = &found.posts[..found.posts.len().min(args.limit)];
-    let facets = if args.facets {
-        facets(&found.posts)
-    } else {
-        Vec::new()
-    };
-    let histogram = if args.histogram {
-        histogram(&found.posts)
-    } else {
-        None
+    let (facets, histogram) = match summary {
+        Some(summary) => (
+            if args.facets {
+                summary.facets
+            } else {
+                Vec::new()
+            },
+            if args.histogram {
+                summary.histogram
+            } else {
+                None
+            },
+        ),
+        None => {
+            let times: Vec<i64> = found
+                .posts
+                .iter()
+                .map(|post| post.created_at.timestamp_millis())
+                .collect();
+            (
+                if args.facets {
+                    facets(&found.posts)
+                } else {
+                    Vec::new()
+                },
+                if args.histogram {
+                    starling_store::histogram(&times)
+                } else {
+                    None
+                },
+            )
+        }
     };
 
     if args.json {
@@ -253,35 +283,4 @@ fn facets(posts: &[Post]) -> Vec<(&'static str, Vec<(String, u64)>)> {
             (facet, sorted)
         })
         .collect()
-}
-
-/// Counts per time bucket, the bucket chosen so that the span fits in about 60 of them.
-fn histogram(posts: &[Post]) -> Option<(&'static str, BTreeMap<Timestamp, u64>)> {
-    let first = posts.iter().map(|post| post.created_at).min()?;
-    let last = posts.iter().map(|post| post.created_at).max()?;
-    let span = (last - first).num_seconds().max(1);
-    let buckets: [(&str, i64); 8] = [
-        ("minute", 60),
-        ("5 minutes", 300),
-        ("15 minutes", 900),
-        ("hour", 3_600),
-        ("6 hours", 21_600),
-        ("day", 86_400),
-        ("week", 604_800),
-        ("30 days", 2_592_000),
-    ];
-    let (name, size) = buckets
-        .iter()
-        .copied()
-        .find(|(_, size)| span / size <= 60)
-        .unwrap_or(buckets[buckets.len() - 1]);
-    let mut counts = BTreeMap::new();
-    for post in posts {
-        let seconds = post.created_at.timestamp();
-        let start = seconds - seconds.rem_euclid(size);
-        if let Some(start) = chrono::DateTime::from_timestamp(start, 0) {
-            *counts.entry(start).or_default() += 1;
-        }
-    }
-    Some((name, counts))
 }
