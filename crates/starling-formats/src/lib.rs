@@ -146,17 +146,11 @@ impl<'a> Context<'a> {
     /// A reject at this context's source and line.
     pub fn reject(&self, field: impl Into<String>, reason: impl Into<String>) -> Reject {
         Reject {
-            source: source_name(self.source).to_owned(),
+            source: self.source.name().to_owned(),
             line: self.line,
             field: field.into(),
             reason: reason.into(),
         }
-    }
-}
-
-fn source_name(source: &Source) -> &str {
-    match source {
-        Source::File(name) | Source::Connector(name) | Source::Generated(name) => name,
     }
 }
 

@@ -251,6 +251,15 @@ pub enum Source {
     Generated(String),
 }
 
+impl Source {
+    /// The file path, connector name or generator label.
+    pub fn name(&self) -> &str {
+        match self {
+            Source::File(name) | Source::Connector(name) | Source::Generated(name) => name,
+        }
+    }
+}
+
 /// One post, reply, share or news item, from any platform.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Post {

@@ -35,14 +35,6 @@ impl Decode {
     }
 }
 
-fn origin_name(origin: &starling_model::Source) -> &str {
-    match origin {
-        starling_model::Source::File(name)
-        | starling_model::Source::Connector(name)
-        | starling_model::Source::Generated(name) => name,
-    }
-}
-
 impl Stage for Decode {
     type Input = Record;
     type Output = Item;
@@ -75,7 +67,7 @@ impl Stage for Decode {
                     platform,
                     &context,
                 );
-                let origin = origin_name(&record.origin).to_owned();
+                let origin = record.origin.name().to_owned();
                 match decoder {
                     Ok(decoder) => {
                         self.csv.insert(origin, Some(decoder));
@@ -100,7 +92,7 @@ impl Stage for Decode {
                 continue;
             };
             let decoded = if format == Format::Csv {
-                match self.csv.get(origin_name(&record.origin)) {
+                match self.csv.get(record.origin.name()) {
                     Some(Some(decoder)) => decoder.decode(record.bytes.as_bytes(), &context),
                     Some(None) => {
                         items.push(reject(

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use starling_model::{Post, Timestamp};
-use starling_store::{SearchIndex, Store, StoreError, for_each_match};
+use starling_store::{StoreError, for_each_match};
 
-use super::Context;
+use super::{Context, open_for_query};
 
 /// Flags of `starling export`.
 #[derive(Debug, clap::Args)]
@@ -50,11 +50,8 @@ const CSV_COLUMNS: [&str; 18] = [
 ];
 
 pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Result<()> {
-    let query = starling_query::parse(&args.query)
-        .map_err(|error| anyhow::anyhow!("in the query {:?}: {error}", args.query))?;
+    let (query, store, index) = open_for_query(context, &args.query)?;
     let now = args.now.unwrap_or_else(chrono::Utc::now);
-    let store = Store::open(&context.data_dir)?;
-    let index = SearchIndex::open(&context.data_dir)?;
     let mut file;
     let output: &mut dyn Write = match &args.out {
         Some(_) if args.format == "parquet" => stdout,

@@ -10,6 +10,8 @@ pub mod simulate;
 
 use std::path::PathBuf;
 
+use starling_store::{SearchIndex, Store};
+
 use crate::config::{Config, ScenarioDefaults};
 
 /// What every command may need: the resolved data folder and the configuration file.
@@ -54,4 +56,30 @@ impl ScenarioArgs {
                 .map_or(defaults.start_unix, |start| start.timestamp()),
         }
     }
+}
+
+/// What `search` and `export` share: the query parsed, the archive and its index opened, and
+/// a refusal (no index at all) or a note on standard error (an index behind its archive) when
+/// the two disagree, so that neither answers from a partial index in silence.
+pub fn open_for_query(
+    context: &Context,
+    text: &str,
+) -> anyhow::Result<(starling_query::Query, Store, SearchIndex)> {
+    let query = starling_query::parse(text)
+        .map_err(|error| anyhow::anyhow!("in the query {text:?}: {error}"))?;
+    let store = Store::open(&context.data_dir)?;
+    let index = SearchIndex::open(&context.data_dir)?;
+    let (indexed, archived) = (index.len(), store.post_count()?);
+    if indexed == 0 && archived > 0 {
+        anyhow::bail!(
+            "the archive in {} has posts but no search index: import the files again to index them",
+            context.data_dir.display()
+        );
+    }
+    if indexed < archived {
+        eprintln!(
+            "note: the index holds {indexed} of the {archived} archived posts (an import was interrupted); importing the same files again completes it"
+        );
+    }
+    Ok((query, store, index))
 }

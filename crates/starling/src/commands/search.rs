@@ -5,9 +5,9 @@ use std::io::Write;
 
 use serde::Serialize;
 use starling_model::{Post, Timestamp};
-use starling_store::{SearchIndex, SortBy, Store, search};
+use starling_store::{SortBy, search};
 
-use super::Context;
+use super::{Context, open_for_query};
 use crate::terminal::{self, safe};
 
 /// Flags of `starling search`.
@@ -64,28 +64,13 @@ const SUMMARY_LIMIT: usize = 100_000;
 const TOP: usize = 10;
 
 pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Result<()> {
-    let query = starling_query::parse(&args.query)
-        .map_err(|error| anyhow::anyhow!("in the query {:?}: {error}", args.query))?;
+    let (query, store, index) = open_for_query(context, &args.query)?;
     let now = args.now.unwrap_or_else(chrono::Utc::now);
     let sort = if args.sort == "relevance" {
         SortBy::Relevance
     } else {
         SortBy::Time
     };
-    let store = Store::open(&context.data_dir)?;
-    let index = SearchIndex::open(&context.data_dir)?;
-    if index.is_empty() && store.post_count()? > 0 {
-        anyhow::bail!(
-            "the archive in {} has posts but no search index: import the files again to index them",
-            context.data_dir.display()
-        );
-    }
-    let (indexed, archived) = (index.len(), store.post_count()?);
-    if indexed < archived {
-        eprintln!(
-            "note: the index holds {indexed} of the {archived} archived posts (an import was interrupted); importing the same files again completes it"
-        );
-    }
     let started = std::time::Instant::now();
     let summarise = args.facets || args.histogram;
     // Facets and histograms come from the index's columns; only a query whose matches must
