@@ -156,7 +156,30 @@ pub struct Indexer<'a> {
 impl Indexer<'_> {
     /// Adds (or replaces, by key) a post; searchable after [`Indexer::commit`].
     pub fn add(&mut self, post: &Post) -> Result<(), StoreError> {
+        self.writer.delete_term(Term::from_field_text(
+            self.index.fields.key,
+            post.key.as_str(),
+        ));
         self.index.add(&self.writer, post)
+    }
+
+    /// Adds a post the index cannot hold yet: one the archive has just reported new (the
+    /// index is written after the archive, so it never holds what the archive lacks).
+    /// Cheaper than [`Indexer::add`], which must first delete any earlier version.
+    pub fn add_new(&mut self, post: &Post) -> Result<(), StoreError> {
+        self.index.add(&self.writer, post)
+    }
+
+    /// Whether the committed index holds a post under `key` (what was added since the
+    /// last commit is not seen).
+    pub fn contains(&self, key: &str) -> Result<bool, StoreError> {
+        let term = Term::from_field_text(self.index.fields.key, key);
+        self.index
+            .reader
+            .searcher()
+            .doc_freq(&term)
+            .map(|count| count > 0)
+            .map_err(|error| failure(&self.index.path, error))
     }
 
     /// Makes everything added durable and searchable.
@@ -238,10 +261,8 @@ impl SearchIndex {
         })
     }
 
-    /// Adds `post` to `writer`, replacing any earlier version under its key (visible to
-    /// searches after [`Indexer::commit`]).
+    /// Adds `post` to `writer` (visible to searches after [`Indexer::commit`]).
     fn add(&self, writer: &IndexWriter, post: &Post) -> Result<(), StoreError> {
-        writer.delete_term(Term::from_field_text(self.fields.key, post.key.as_str()));
         let fields = self.fields;
         let mut document = TantivyDocument::default();
         document.add_text(fields.key, post.key.as_str());

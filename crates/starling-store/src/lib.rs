@@ -1,9 +1,16 @@
 //! The archive: every post Starling has seen, deduplicated by its canonical key, and every
-//! stream notice, kept durably in one embedded database file in the data folder.
+//! stream notice, kept durably in the data folder.
 //!
-//! Durability: each [`Store::write`] is one ACID transaction (redb, copy-on-write B-trees)
-//! committed with `fsync` before it returns; after a crash the archive holds exactly the
-//! batches whose `write` returned. A pipeline acknowledges its source only after that.
+//! Layout: posts (their fields and raw records, as JSON) are appended to segment files in
+//! `posts/` ([`log`]); an embedded database (`archive.redb`, redb's copy-on-write B-trees)
+//! keeps, by key, where each post lies and a hash of its title and text, beside the
+//! notices, the delete flags and the earlier versions of edited posts.
+//!
+//! Durability: each [`Store::write`] appends its posts, syncs the segment file, and then
+//! commits one database transaction (with `fsync`) that records their locations and the
+//! log's new end; it returns after both. After a crash the archive holds exactly the
+//! batches whose `write` returned: what a crash left past the recorded end is cut off when
+//! the archive is opened. A pipeline acknowledges its source only after `write` returns.
 //!
 //! Edits keep earlier versions ([`Store::status`]); a delete flags the post and keeps it as
 //! evidence. Retention (erasing on request) is not built yet.
@@ -16,6 +23,7 @@
 //! ```
 
 mod index;
+mod log;
 
 pub use index::{
     CHECK_LIMIT, Candidates, Found, INDEX_FOLDER, Indexer, SearchIndex, SortBy, Summary,
@@ -24,24 +32,33 @@ pub use index::{
 
 use std::path::{Path, PathBuf};
 
-use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
+use log::{Location, Log, Tail, content_hash};
+use redb::{
+    Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition, TableHandle,
+};
 use starling_formats::Notice;
 use starling_model::Post;
 
-/// Posts by canonical key, as JSON (the model's serde form, raw record included).
-const POSTS: TableDefinition<&str, &[u8]> = TableDefinition::new("posts");
+/// Where each post lies in the log, by canonical key: a location and the content hash.
+const POSTS: TableDefinition<&str, &[u8]> = TableDefinition::new("post_locations");
 /// Stream notices in arrival order, as JSON.
 const NOTICES: TableDefinition<u64, &[u8]> = TableDefinition::new("notices");
 /// Deleted posts by key: what the platform said.
 const DELETED: TableDefinition<&str, &str> = TableDefinition::new("deleted");
-/// Earlier versions of edited posts: `key`, NUL, a 10-digit version number.
+/// Earlier versions of edited posts (their locations): `key`, NUL, a 10-digit version number.
 const HISTORY: TableDefinition<&str, &[u8]> = TableDefinition::new("history");
+/// The log's committed end, and the archive's layout version.
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// The table earlier versions kept whole posts in.
+const OLD_POSTS: &str = "posts";
 
-/// The page cache the archive may use.
+/// The page cache the database may use.
 const CACHE_BYTES: usize = 64 << 20;
 
-/// The file inside the data folder.
+/// The database file inside the data folder.
 pub const ARCHIVE_FILE: &str = "archive.redb";
+/// The folder of the post log's segment files inside the data folder.
+pub const LOG_FOLDER: &str = "posts";
 
 /// Why the archive could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -112,7 +129,23 @@ pub struct PostStatus {
 #[derive(Debug)]
 pub struct Store {
     db: Database,
+    log: Log,
     path: PathBuf,
+}
+
+/// A post's entry in [`POSTS`]: its location and content hash.
+fn entry(location: Location, hash: u64) -> [u8; Location::BYTES + 8] {
+    let mut bytes = [0; Location::BYTES + 8];
+    bytes[..Location::BYTES].copy_from_slice(&location.encode());
+    bytes[Location::BYTES..].copy_from_slice(&hash.to_le_bytes());
+    bytes
+}
+
+fn hash_of(post: &Post) -> u64 {
+    content_hash(&[
+        post.title.as_deref().unwrap_or_default().as_bytes(),
+        post.text.as_bytes(),
+    ])
 }
 
 impl Store {
@@ -128,21 +161,56 @@ impl Store {
             .set_cache_size(CACHE_BYTES)
             .create(&path)
             .map_err(|error| database(&path, error))?;
-        let store = Store { db, path };
+        let fail = |error: &dyn std::fmt::Display| database(&path, error);
         // Create the tables up front so that readers never meet a missing table.
-        store.write(&[], &[])?;
-        Ok(store)
+        let transaction = db.begin_write().map_err(|error| fail(&error))?;
+        if transaction
+            .list_tables()
+            .map_err(|error| fail(&error))?
+            .any(|table| table.name() == OLD_POSTS)
+        {
+            return Err(fail(
+                &"made by an earlier version of Starling, which kept posts inside the database; import the files again into a new data folder",
+            ));
+        }
+        let tail = {
+            transaction
+                .open_table(POSTS)
+                .map_err(|error| fail(&error))?;
+            transaction
+                .open_table(NOTICES)
+                .map_err(|error| fail(&error))?;
+            transaction
+                .open_table(DELETED)
+                .map_err(|error| fail(&error))?;
+            transaction
+                .open_table(HISTORY)
+                .map_err(|error| fail(&error))?;
+            let meta = transaction.open_table(META).map_err(|error| fail(&error))?;
+            let tail = meta.get("tail").map_err(|error| fail(&error))?;
+            match tail {
+                None => Tail::default(),
+                Some(bytes) => Tail::decode(bytes.value())
+                    .ok_or_else(|| fail(&"the log's recorded end is unreadable"))?,
+            }
+        };
+        transaction.commit().map_err(|error| fail(&error))?;
+        let log_dir = data_dir.join(LOG_FOLDER);
+        let log = Log::open(&log_dir, tail).map_err(|error| database(&log_dir, error))?;
+        Ok(Store { db, log, path })
     }
 
-    /// Archives `posts` (skipping keys already present) and appends `notices`, in one
-    /// transaction that is on disk when this returns.
+    /// Archives `posts` (skipping keys already present with the same title and text) and
+    /// appends `notices`; all of it is on disk when this returns.
     pub fn write(&self, posts: &[&Post], notices: &[Notice]) -> Result<Written, StoreError> {
         let fail = |error: &dyn std::fmt::Display| database(&self.path, error);
+        let mut append = self.log.append();
         let transaction = self.db.begin_write().map_err(|error| fail(&error))?;
         let mut written = Written {
             outcomes: Vec::with_capacity(posts.len()),
             notices: 0,
         };
+        let mut json = Vec::new();
         {
             let mut table = transaction
                 .open_table(POSTS)
@@ -152,20 +220,25 @@ impl Store {
                 .map_err(|error| fail(&error))?;
             for post in posts {
                 let key = post.key.as_str();
-                let earlier: Option<Vec<u8>> = table
+                let hash = hash_of(post);
+                let earlier = table
                     .get(key)
                     .map_err(|error| fail(&error))?
-                    .map(|json| json.value().to_vec());
+                    .map(|found| found.value().to_vec());
                 let outcome = match earlier {
                     None => Outcome::New,
-                    Some(json) => {
-                        let earlier: Post =
-                            serde_json::from_slice(&json).map_err(|error| StoreError::Corrupt {
-                                path: self.path.clone(),
-                                key: key.to_owned(),
-                                message: error.to_string(),
-                            })?;
-                        if earlier.text == post.text && earlier.title == post.title {
+                    Some(found) => {
+                        let corrupt = || StoreError::Corrupt {
+                            path: self.path.clone(),
+                            key: key.to_owned(),
+                            message: "its entry in the database is unreadable".into(),
+                        };
+                        let earlier_hash = found
+                            .get(Location::BYTES..)
+                            .and_then(|bytes| bytes.try_into().ok())
+                            .map(u64::from_le_bytes)
+                            .ok_or_else(corrupt)?;
+                        if earlier_hash == hash {
                             Outcome::Duplicate
                         } else {
                             // The earlier version goes to history, numbered after any before it.
@@ -181,16 +254,18 @@ impl Store {
                                 .count();
                             let version_key = format!("{prefix}{versions:010}");
                             history
-                                .insert(version_key.as_str(), json.as_slice())
+                                .insert(version_key.as_str(), &found[..Location::BYTES])
                                 .map_err(|error| fail(&error))?;
                             Outcome::Edited
                         }
                     }
                 };
                 if outcome != Outcome::Duplicate {
-                    let json = serde_json::to_vec(post).map_err(|error| fail(&error))?;
+                    json.clear();
+                    serde_json::to_writer(&mut json, post).map_err(|error| fail(&error))?;
+                    let location = append.push(&json);
                     table
-                        .insert(key, json.as_slice())
+                        .insert(key, entry(location, hash).as_slice())
                         .map_err(|error| fail(&error))?;
                 }
                 written.outcomes.push(outcome);
@@ -214,15 +289,46 @@ impl Store {
                 .map_err(|error| fail(&error))?
                 .map_or(0, |(key, _)| key.value() + 1);
             for (sequence, notice) in (first..).zip(notices) {
-                let json = serde_json::to_vec(notice).map_err(|error| fail(&error))?;
+                json.clear();
+                serde_json::to_writer(&mut json, notice).map_err(|error| fail(&error))?;
                 table
                     .insert(sequence, json.as_slice())
                     .map_err(|error| fail(&error))?;
                 written.notices += 1;
             }
+            let mut meta = transaction.open_table(META).map_err(|error| fail(&error))?;
+            meta.insert("tail", append.new_tail().encode().as_slice())
+                .map_err(|error| fail(&error))?;
         }
+        // The posts first: the transaction that points at them must never be on disk before them.
+        append
+            .sync()
+            .map_err(|error| database(&self.path.with_file_name(LOG_FOLDER), error))?;
         transaction.commit().map_err(|error| fail(&error))?;
+        append.committed();
         Ok(written)
+    }
+
+    /// Reads the post at `location`.
+    fn read(&self, key: &str, location: Location) -> Result<Post, StoreError> {
+        let corrupt = |message: String| StoreError::Corrupt {
+            path: self.path.with_file_name(LOG_FOLDER),
+            key: key.to_owned(),
+            message,
+        };
+        let json = self
+            .log
+            .read(location)
+            .map_err(|error| corrupt(error.to_string()))?;
+        serde_json::from_slice(&json).map_err(|error| corrupt(error.to_string()))
+    }
+
+    fn location(&self, key: &str, bytes: &[u8]) -> Result<Location, StoreError> {
+        Location::decode(bytes).ok_or_else(|| StoreError::Corrupt {
+            path: self.path.clone(),
+            key: key.to_owned(),
+            message: "its entry in the database is unreadable".into(),
+        })
     }
 
     /// The post archived under `key`.
@@ -232,16 +338,11 @@ impl Store {
         let table = transaction
             .open_table(POSTS)
             .map_err(|error| fail(&error))?;
-        let Some(json) = table.get(key).map_err(|error| fail(&error))? else {
+        let Some(found) = table.get(key).map_err(|error| fail(&error))? else {
             return Ok(None);
         };
-        serde_json::from_slice(json.value())
-            .map(Some)
-            .map_err(|error| StoreError::Corrupt {
-                path: self.path.clone(),
-                key: key.to_owned(),
-                message: error.to_string(),
-            })
+        let location = self.location(key, found.value())?;
+        self.read(key, location).map(Some)
     }
 
     /// Whether the post under `key` was deleted, and its earlier versions.
@@ -264,17 +365,12 @@ impl Store {
             .range(prefix.as_str()..)
             .map_err(|error| fail(&error))?
         {
-            let (found, json) = entry.map_err(|error| fail(&error))?;
+            let (found, location) = entry.map_err(|error| fail(&error))?;
             if !found.value().starts_with(&prefix) {
                 break;
             }
-            history.push(serde_json::from_slice(json.value()).map_err(|error| {
-                StoreError::Corrupt {
-                    path: self.path.clone(),
-                    key: key.to_owned(),
-                    message: error.to_string(),
-                }
-            })?);
+            let location = self.location(key, location.value())?;
+            history.push(self.read(key, location)?);
         }
         Ok(PostStatus { deleted, history })
     }
@@ -379,6 +475,24 @@ mod tests {
         assert_eq!(back, post("1"));
         assert_eq!(back.raw.as_bytes(), [0xff, b'{']);
         assert_eq!(store.get("twitter:9").unwrap(), None);
+    }
+
+    #[test]
+    fn an_archive_of_the_earlier_layout_is_refused_with_a_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let db = Database::create(dir.path().join(ARCHIVE_FILE)).unwrap();
+            let transaction = db.begin_write().unwrap();
+            let old: TableDefinition<&str, &[u8]> = TableDefinition::new(OLD_POSTS);
+            transaction
+                .open_table(old)
+                .unwrap()
+                .insert("twitter:1", b"{}".as_slice())
+                .unwrap();
+            transaction.commit().unwrap();
+        }
+        let error = Store::open(dir.path()).unwrap_err().to_string();
+        assert!(error.contains("earlier version"), "{error}");
     }
 
     #[test]

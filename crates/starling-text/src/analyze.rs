@@ -63,7 +63,16 @@ pub fn analyze(text: &str) -> Vec<Token> {
         }
         cjk.clear();
     };
-    for character in text.nfkc() {
+    // Most text is in NFKC already: then its characters are read as they are.
+    let quick = unicode_normalization::is_nfkc_quick(text.chars())
+        == unicode_normalization::IsNormalized::Yes;
+    let mut composed = (!quick).then(|| text.nfkc());
+    let mut plain = text.chars();
+    let characters = std::iter::from_fn(|| match composed.as_mut() {
+        Some(composed) => composed.next(),
+        None => plain.next(),
+    });
+    for character in characters {
         if is_cjk(character) {
             flush_word(&mut word, &mut tokens);
             cjk.push(character);
@@ -111,6 +120,34 @@ pub fn analyze_parts(text: &str) -> Vec<Token> {
 
 /// One word normalized as [`analyze`] does: for hashtags, handles and query terms.
 pub fn normalize_word(word: &str) -> String {
+    if word.is_ascii() {
+        // NFKC, NFD and NFC leave ASCII as it is, and it has no marks to remove.
+        return word.to_ascii_lowercase();
+    }
+    // Words repeat (Zipf): each thread remembers the last few thousand it normalized.
+    const REMEMBERED: usize = 1 << 16;
+    thread_local! {
+        static SEEN: std::cell::RefCell<std::collections::HashMap<Box<str>, Box<str>>> =
+            std::cell::RefCell::default();
+    }
+    SEEN.with(|seen| {
+        if let Ok(mut seen) = seen.try_borrow_mut() {
+            if let Some(normalized) = seen.get(word) {
+                return normalized.to_string();
+            }
+            let normalized = normalize_uncached(word);
+            if seen.len() >= REMEMBERED {
+                seen.clear();
+            }
+            seen.insert(word.into(), normalized.as_str().into());
+            normalized
+        } else {
+            normalize_uncached(word)
+        }
+    })
+}
+
+fn normalize_uncached(word: &str) -> String {
     let mut normalized = String::with_capacity(word.len());
     let mut previous_base = '\0';
     for character in word
@@ -166,6 +203,35 @@ mod tests {
 
     fn words(text: &str) -> Vec<String> {
         analyze(text).into_iter().map(|token| token.text).collect()
+    }
+
+    #[test]
+    fn the_fast_paths_agree_with_the_full_normalization() {
+        for word in [
+            "Teherán",
+            "IRAN",
+            "ＩＲＡＮ",
+            "ﻻ",
+            "علي",
+            "می‌روم",
+            "İstanbul",
+            "ÆON",
+            "x",
+            "ﬁre",
+        ] {
+            assert_eq!(normalize_word(word), normalize_uncached(word), "{word}");
+            // Twice: the second answer comes from the thread's memory.
+            assert_eq!(normalize_word(word), normalize_uncached(word), "{word}");
+        }
+        for text in ["plain ascii TEXT", "ＩＲＡＮ ﬁre", "تهران ﻻ", "Teherán"] {
+            let expected: Vec<String> = text
+                .nfkc()
+                .collect::<String>()
+                .split(' ')
+                .map(normalize_uncached)
+                .collect();
+            assert_eq!(words(text), expected, "{text}");
+        }
     }
 
     #[test]

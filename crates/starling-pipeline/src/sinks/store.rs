@@ -209,8 +209,18 @@ impl Sink for StoreSink<'_> {
                 sink: "search index".into(),
                 message: error.to_string(),
             };
-            for post in &posts {
-                indexer.add(post).map_err(fail)?;
+            for (post, outcome) in posts.iter().zip(&written.outcomes) {
+                match outcome {
+                    Outcome::New => indexer.add_new(post).map_err(fail)?,
+                    Outcome::Edited => indexer.add(post).map_err(fail)?,
+                    // Indexed already, unless a crash lost the index's last commit: a
+                    // repeated import repairs that.
+                    Outcome::Duplicate => {
+                        if !indexer.contains(post.key.as_str()).map_err(fail)? {
+                            indexer.add(post).map_err(fail)?;
+                        }
+                    }
+                }
             }
             self.uncommitted += posts.len();
             if self.uncommitted >= INDEX_COMMIT_POSTS

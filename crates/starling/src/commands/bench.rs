@@ -37,6 +37,15 @@ struct ArchiveArgs {
     /// Times each query runs.
     #[arg(long, default_value_t = 20)]
     repeats: usize,
+    /// Feed the generator's records straight into the pipeline instead of reading them from
+    /// JSON lines files written first (for sizes whose files would not fit on disk; the
+    /// generator's time is then counted in).
+    #[arg(long)]
+    no_files: bool,
+    /// Where to put the scenario and the archive (removed afterwards) [default: the system's
+    /// temporary folder]
+    #[arg(long, value_name = "DIR")]
+    work_dir: Option<PathBuf>,
     /// One JSON object with the figures.
     #[arg(long)]
     json: bool,
@@ -253,33 +262,52 @@ const QUERIES: [(&str, bool); 4] = [
 
 fn archive(args: ArchiveArgs, queries: bool, stdout: &mut dyn Write) -> anyhow::Result<()> {
     use starling_pipeline::sinks::StoreSink;
-    use starling_pipeline::sources::ScenarioSource;
+    use starling_pipeline::sources::{FileSource, ScenarioSource};
     use starling_pipeline::{Decode, RunOptions, run as run_pipeline};
     use starling_store::{SearchIndex, SortBy, Store, search};
 
-    let dir = std::env::temp_dir().join(format!("starling-bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let work = args
+        .work_dir
+        .clone()
+        .unwrap_or_else(std::env::temp_dir)
+        .join(format!("starling-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    let dir = work.join("data");
     let result = (|| -> anyhow::Result<ArchiveFigures> {
-        let generator = Generator::new(Config {
+        let mut generator = Generator::new(Config {
             posts: args.posts,
             ..Config::default()
         })
         .map_err(|error| anyhow::anyhow!("cannot generate: {error}"))?;
+        let end = generator.ground_truth().end;
+        let input = work.join("scenario");
+        if !args.no_files {
+            std::fs::create_dir_all(&input)?;
+            super::simulate::write_files(&mut generator, &input)?;
+        }
         let store = Store::open(&dir)?;
         let index = SearchIndex::open(&dir)?;
+        let now = chrono::Utc::now();
+        let mut sink = StoreSink::new(&store, &dir, now).with_index(index.indexer()?);
+        // From here on the clock runs: records read, decoded, archived, indexed, committed.
         let started = Instant::now();
-        let mut source = ScenarioSource::new(generator);
-        let mut sink =
-            StoreSink::new(&store, &dir, chrono::Utc::now()).with_index(index.indexer()?);
-        run_pipeline(
-            &mut source,
-            &mut Decode::default(),
-            &mut sink,
-            RunOptions::default(),
-        )?;
+        if args.no_files {
+            run_pipeline(
+                &mut ScenarioSource::new(generator),
+                &mut Decode::default(),
+                &mut sink,
+                RunOptions::default(),
+            )?;
+        } else {
+            run_pipeline(
+                &mut FileSource::new(&[input], None, now),
+                &mut Decode::default(),
+                &mut sink,
+                RunOptions::default(),
+            )?;
+        }
         let seconds = started.elapsed().as_secs_f64();
         let posts = store.post_count()?;
-        let end = source.generator().ground_truth().end;
         let mut figures = ArchiveFigures {
             posts,
             index_posts_per_sec: posts as f64 / seconds.max(1e-9),
@@ -323,7 +351,7 @@ fn archive(args: ArchiveArgs, queries: bool, stdout: &mut dyn Write) -> anyhow::
         figures.rss_bytes = peak_rss();
         Ok(figures)
     })();
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&work);
     let figures = result?;
     if args.json {
         serde_json::to_writer(&mut *stdout, &figures)?;

@@ -40,7 +40,7 @@ const SCENARIO_FOLDERS: &[&str] = &["rss"];
 const GROUND_TRUTH: &str = "ground-truth.json";
 
 #[derive(Debug, Default, Serialize)]
-struct FileSummary {
+pub struct FileSummary {
     path: String,
     records: u64,
     bytes: u64,
@@ -73,9 +73,51 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
     prepare(&out)?;
 
     let started = Instant::now();
+    let mut files = write_files(&mut generator, &out)?;
+    let truth = generator.ground_truth();
+    let truth_json = serde_json::to_vec_pretty(truth)?;
+    let truth_path = out.join(GROUND_TRUTH);
+    fs::write(&truth_path, &truth_json)
+        .with_context(|| format!("writing {}", truth_path.display()))?;
+    let seconds = started.elapsed().as_secs_f64();
+    files.insert(
+        GROUND_TRUTH.into(),
+        FileSummary {
+            path: GROUND_TRUTH.into(),
+            records: truth.events.len() as u64,
+            bytes: truth_json.len() as u64,
+        },
+    );
+
+    let summary = Summary {
+        out: out.display().to_string(),
+        seed: config.seed,
+        posts: truth.posts,
+        hours: config.hours,
+        start: truth.start.to_rfc3339(),
+        seconds,
+        posts_per_second: truth.posts as f64 / seconds.max(1e-9),
+        bytes: files.values().map(|file| file.bytes).sum(),
+        files: files.into_values().collect(),
+        events: truth.events.len(),
+    };
+    if args.json {
+        writeln!(stdout, "{}", serde_json::to_string(&summary)?)?;
+    } else {
+        print_summary(stdout, &summary)?;
+    }
+    Ok(())
+}
+
+/// Writes every record `generator` yields into `out` (JSON lines files, and one file per RSS
+/// poll), and says what each file (RSS: the folder) got.
+pub fn write_files(
+    generator: &mut Generator,
+    out: &Path,
+) -> anyhow::Result<BTreeMap<String, FileSummary>> {
     let mut lines: BTreeMap<String, BufWriter<File>> = BTreeMap::new();
     let mut files: BTreeMap<String, FileSummary> = BTreeMap::new();
-    for output in generator.by_ref() {
+    for output in generator {
         // RSS documents are one file per poll; they are summarised by their folder.
         let group = if output.is_line {
             output.path.clone()
@@ -116,39 +158,7 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
             .flush()
             .with_context(|| format!("writing {}", out.join(&name).display()))?;
     }
-    let truth = generator.ground_truth();
-    let truth_json = serde_json::to_vec_pretty(truth)?;
-    let truth_path = out.join(GROUND_TRUTH);
-    fs::write(&truth_path, &truth_json)
-        .with_context(|| format!("writing {}", truth_path.display()))?;
-    let seconds = started.elapsed().as_secs_f64();
-    files.insert(
-        GROUND_TRUTH.into(),
-        FileSummary {
-            path: GROUND_TRUTH.into(),
-            records: truth.events.len() as u64,
-            bytes: truth_json.len() as u64,
-        },
-    );
-
-    let summary = Summary {
-        out: out.display().to_string(),
-        seed: config.seed,
-        posts: truth.posts,
-        hours: config.hours,
-        start: truth.start.to_rfc3339(),
-        seconds,
-        posts_per_second: truth.posts as f64 / seconds.max(1e-9),
-        bytes: files.values().map(|file| file.bytes).sum(),
-        files: files.into_values().collect(),
-        events: truth.events.len(),
-    };
-    if args.json {
-        writeln!(stdout, "{}", serde_json::to_string(&summary)?)?;
-    } else {
-        print_summary(stdout, &summary)?;
-    }
-    Ok(())
+    Ok(files)
 }
 
 /// Makes `out` ready: created when missing, cleared of a previous scenario, and refused when it
