@@ -174,17 +174,22 @@ pub trait Sink {
 /// How [`run`] batches and buffers.
 #[derive(Debug, Clone, Copy)]
 pub struct RunOptions {
-    /// Records per batch.
+    /// Records per batch, at most (a source may end a batch sooner, at a size in bytes).
     pub batch_size: usize,
     /// Batches that may wait between two threads before the producer blocks.
     pub channel_depth: usize,
+    /// Items the sink may be given in one write, at most, when batches wait for it: batches
+    /// queued behind a slow write are joined into one (group commit), so that a sink that
+    /// syncs to disk on each write syncs less often the more it falls behind.
+    pub group_items: usize,
 }
 
 impl Default for RunOptions {
     fn default() -> RunOptions {
         RunOptions {
-            batch_size: 512,
+            batch_size: 4096,
             channel_depth: 8,
+            group_items: 16_384,
         }
     }
 }
@@ -254,7 +259,15 @@ where
         });
         let mut stats = RunStats::default();
         let mut failure = None;
-        for batch in items_rx {
+        while let Ok(mut batch) = items_rx.recv() {
+            // Group commit: join what is already waiting, in order.
+            while batch.items.len() < options.group_items {
+                let Ok(next) = items_rx.try_recv() else {
+                    break;
+                };
+                batch.offsets.end = next.offsets.end;
+                batch.items.extend(next.items);
+            }
             stats.items += batch.items.len() as u64;
             match sink.write(batch) {
                 Ok(offset) => {
@@ -269,6 +282,8 @@ where
                 }
             }
         }
+        // Dropping the receiving end unblocks a stage still sending after a failed write.
+        drop(items_rx);
         drop(acks_tx);
         // Join both threads whatever happened, so that a panic is reported as an error and
         // never escapes the scope; a sink failure is reported first, as it stopped the run.

@@ -87,6 +87,7 @@ fn every_record_is_decoded_and_acknowledged_in_order() {
     let options = RunOptions {
         batch_size: 64,
         channel_depth: 2,
+        ..RunOptions::default()
     };
     let stats = run(&mut source, &mut Decode::default(), &mut sink, options).unwrap();
     assert_eq!(stats.records, 1000);
@@ -136,6 +137,7 @@ fn a_failing_sink_stops_the_run_and_leaves_the_rest_unacknowledged() {
         RunOptions {
             batch_size: 100,
             channel_depth: 1,
+            group_items: 1,
         },
     )
     .unwrap_err();
@@ -199,6 +201,7 @@ fn a_panicking_stage_is_an_error_not_a_crash() {
         RunOptions {
             batch_size: 10,
             channel_depth: 1,
+            group_items: 1,
         },
     )
     .unwrap_err();
@@ -230,8 +233,66 @@ fn a_batch_size_of_zero_still_moves_records() {
         RunOptions {
             batch_size: 0,
             channel_depth: 1,
+            ..RunOptions::default()
         },
     )
     .unwrap();
     assert_eq!(stats.records, 5);
+}
+
+/// Counts its writes, and is slow on the first, so that batches queue up behind it.
+#[derive(Default)]
+struct Slow {
+    writes: usize,
+    offsets: Vec<std::ops::Range<u64>>,
+    items: usize,
+}
+
+impl Sink for Slow {
+    type Item = Item;
+
+    fn write(&mut self, batch: Batch<Item>) -> Result<Offset, PipelineError> {
+        if self.writes == 0 {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }
+        self.writes += 1;
+        self.items += batch.items.len();
+        self.offsets.push(batch.offsets.clone());
+        Ok(Offset(batch.offsets.end))
+    }
+}
+
+#[test]
+fn batches_waiting_behind_a_slow_write_are_written_together_in_order() {
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let mut source = Lines {
+        next: 0,
+        total: 1000,
+        acknowledged: Arc::clone(&acknowledged),
+    };
+    let mut sink = Slow::default();
+    let options = RunOptions {
+        batch_size: 10,
+        channel_depth: 100,
+        group_items: 300,
+    };
+    let stats = run(&mut source, &mut Decode::default(), &mut sink, options).unwrap();
+    assert_eq!(stats.acknowledged, 1000);
+    assert_eq!(sink.items, 1000);
+    // A hundred batches of ten, joined while the first write slept.
+    assert!(sink.writes < 50, "{} writes", sink.writes);
+    // Joined batches cover contiguous offsets, in order, and none is larger than allowed
+    // (by more than the batch that crossed the limit).
+    assert_eq!(sink.offsets.first().map(|range| range.start), Some(0));
+    assert!(
+        sink.offsets
+            .windows(2)
+            .all(|pair| pair[0].end == pair[1].start)
+    );
+    assert!(
+        sink.offsets
+            .iter()
+            .all(|range| range.end - range.start < 300 + 10)
+    );
+    assert_eq!(acknowledged.lock().unwrap().last(), Some(&1000));
 }

@@ -202,7 +202,14 @@ impl Store {
 
     /// Archives `posts` (skipping keys already present with the same title and text) and
     /// appends `notices`; all of it is on disk when this returns.
-    pub fn write(&self, posts: &[&Post], notices: &[Notice]) -> Result<Written, StoreError> {
+    ///
+    /// Each post is lent mutably only to set its raw record aside while its other fields are
+    /// written: it is given back unchanged.
+    pub fn write(
+        &self,
+        posts: &mut [&mut Post],
+        notices: &[Notice],
+    ) -> Result<Written, StoreError> {
         let fail = |error: &dyn std::fmt::Display| database(&self.path, error);
         let mut append = self.log.append();
         let transaction = self.db.begin_write().map_err(|error| fail(&error))?;
@@ -218,7 +225,8 @@ impl Store {
             let mut history = transaction
                 .open_table(HISTORY)
                 .map_err(|error| fail(&error))?;
-            for post in posts {
+            for post in posts.iter_mut() {
+                let post: &mut Post = post;
                 let key = post.key.as_str();
                 let hash = hash_of(post);
                 let earlier = table
@@ -261,11 +269,19 @@ impl Store {
                     }
                 };
                 if outcome != Outcome::Duplicate {
+                    // The record: the length of the fields' JSON, the fields (with an empty
+                    // raw record), and the raw bytes as received, unescaped.
+                    let raw = std::mem::take(&mut post.raw);
                     json.clear();
-                    serde_json::to_writer(&mut json, post).map_err(|error| fail(&error))?;
-                    let location = append.push(&json);
+                    json.extend_from_slice(&[0; 4]);
+                    let serialized = serde_json::to_writer(&mut json, &*post);
+                    post.raw = raw;
+                    serialized.map_err(|error| fail(&error))?;
+                    let fields = u32::try_from(json.len() - 4).unwrap_or(u32::MAX);
+                    json[..4].copy_from_slice(&fields.to_le_bytes());
+                    let location = append.push_parts(&[&json, post.raw.as_bytes()]);
                     table
-                        .insert(key, entry(location, hash).as_slice())
+                        .insert(post.key.as_str(), entry(location, hash).as_slice())
                         .map_err(|error| fail(&error))?;
                 }
                 written.outcomes.push(outcome);
@@ -316,11 +332,21 @@ impl Store {
             key: key.to_owned(),
             message,
         };
-        let json = self
+        let record = self
             .log
             .read(location)
             .map_err(|error| corrupt(error.to_string()))?;
-        serde_json::from_slice(&json).map_err(|error| corrupt(error.to_string()))
+        let fields = record
+            .get(..4)
+            .and_then(|bytes| bytes.try_into().ok())
+            .map(u32::from_le_bytes)
+            .map(|len| len as usize + 4)
+            .filter(|end| *end <= record.len())
+            .ok_or_else(|| corrupt("the record is shorter than its fields".into()))?;
+        let mut post: Post = serde_json::from_slice(&record[4..fields])
+            .map_err(|error| corrupt(error.to_string()))?;
+        post.raw = record[fields..].to_vec().into();
+        Ok(post)
     }
 
     fn location(&self, key: &str, bytes: &[u8]) -> Result<Location, StoreError> {
@@ -449,7 +475,7 @@ mod tests {
         {
             let store = Store::open(dir.path()).unwrap();
             let written = store
-                .write(&[&post("1"), &post("2"), &post("1")], &[])
+                .write(&mut [&mut post("1"), &mut post("2"), &mut post("1")], &[])
                 .unwrap();
             assert_eq!(
                 written.outcomes,
@@ -462,7 +488,10 @@ mod tests {
             };
             assert_eq!(
                 store
-                    .write(&[&post("2"), &post("3")], &[notice.clone(), notice])
+                    .write(
+                        &mut [&mut post("2"), &mut post("3")],
+                        &[notice.clone(), notice]
+                    )
                     .unwrap()
                     .outcomes,
                 [Outcome::Duplicate, Outcome::New]
@@ -499,21 +528,24 @@ mod tests {
     fn edits_keep_history_and_deletes_keep_the_post_as_evidence() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let first = post("1");
+        let mut first = post("1");
         let mut second = post("1");
         second.text = "corrected".into();
         let mut third = post("1");
         third.text = "corrected again".into();
         assert_eq!(
-            store.write(&[&first], &[]).unwrap().outcomes,
+            store.write(&mut [&mut first], &[]).unwrap().outcomes,
             [Outcome::New]
         );
         assert_eq!(
-            store.write(&[&second, &second], &[]).unwrap().outcomes,
+            store
+                .write(&mut [&mut second.clone(), &mut second], &[])
+                .unwrap()
+                .outcomes,
             [Outcome::Edited, Outcome::Duplicate]
         );
         assert_eq!(
-            store.write(&[&third], &[]).unwrap().outcomes,
+            store.write(&mut [&mut third], &[]).unwrap().outcomes,
             [Outcome::Edited]
         );
         let delete = Notice {
@@ -521,7 +553,7 @@ mod tests {
             key: Some("twitter:1".into()),
             detail: "deleted by its author".into(),
         };
-        store.write(&[], &[delete]).unwrap();
+        store.write(&mut [], &[delete]).unwrap();
         assert_eq!(
             store.get("twitter:1").unwrap().unwrap().text,
             "corrected again"

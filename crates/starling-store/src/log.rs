@@ -21,6 +21,9 @@ pub(crate) const SEGMENT_BYTES: u64 = 1 << 30;
 
 const HEADER: usize = 8;
 
+/// The batch buffer's usual size (batches are 4 MiB of input).
+const BUFFER_KEPT: usize = 8 << 20;
+
 /// Where a record lies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Location {
@@ -78,18 +81,25 @@ impl Tail {
 #[derive(Debug)]
 pub(crate) struct Log {
     dir: PathBuf,
-    /// The committed tail; held for the whole of a write.
-    tail: Mutex<Tail>,
+    /// The committed tail, and the buffer batches are gathered in; held for the whole of a
+    /// write.
+    writer: Mutex<Writer>,
     files: RwLock<HashMap<u32, Arc<File>>>,
+}
+
+#[derive(Debug, Default)]
+struct Writer {
+    tail: Tail,
+    /// Kept from batch to batch, so that its memory is not allocated (and faulted in) anew.
+    buffer: Vec<u8>,
 }
 
 /// A batch being appended: records go to a buffer, then to the file in one write.
 pub(crate) struct Append<'a> {
     log: &'a Log,
-    tail: MutexGuard<'a, Tail>,
+    writer: MutexGuard<'a, Writer>,
     /// Where the batch goes.
     start: Tail,
-    buffer: Vec<u8>,
 }
 
 impl Log {
@@ -98,7 +108,10 @@ impl Log {
         std::fs::create_dir_all(dir)?;
         let log = Log {
             dir: dir.to_owned(),
-            tail: Mutex::new(tail),
+            writer: Mutex::new(Writer {
+                tail,
+                buffer: Vec::new(),
+            }),
             files: RwLock::default(),
         };
         let file = log.create(tail.segment)?;
@@ -164,20 +177,20 @@ impl Log {
 
     /// Starts appending a batch (one at a time: the next waits until this one is done).
     pub fn append(&self) -> Append<'_> {
-        let tail = self.tail.lock().unwrap_or_else(PoisonError::into_inner);
-        let start = if tail.end >= SEGMENT_BYTES {
+        let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        writer.buffer.clear();
+        let start = if writer.tail.end >= SEGMENT_BYTES {
             Tail {
-                segment: tail.segment + 1,
+                segment: writer.tail.segment + 1,
                 end: 0,
             }
         } else {
-            *tail
+            writer.tail
         };
         Append {
             log: self,
-            tail,
+            writer,
             start,
-            buffer: Vec::new(),
         }
     }
 
@@ -212,17 +225,34 @@ impl Log {
 
 impl Append<'_> {
     /// Adds a record to the batch; it is in the log once [`Append::sync`] returns.
+    #[cfg(test)]
     pub fn push(&mut self, payload: &[u8]) -> Location {
-        let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
+        self.push_parts(&[payload])
+    }
+
+    /// Adds a record made of `parts` one after the other; in the log once [`Append::sync`]
+    /// returns.
+    pub fn push_parts(&mut self, parts: &[&[u8]]) -> Location {
+        let total: usize = parts.iter().map(|part| part.len()).sum();
+        let len = u32::try_from(total).unwrap_or(u32::MAX);
+        let buffer = &mut self.writer.buffer;
         let location = Location {
             segment: self.start.segment,
-            offset: self.start.end + self.buffer.len() as u64,
+            offset: self.start.end + buffer.len() as u64,
             len,
         };
-        self.buffer.extend_from_slice(&len.to_le_bytes());
-        self.buffer
-            .extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
-        self.buffer.extend_from_slice(&payload[..len as usize]);
+        let mut crc = crc32fast::Hasher::new();
+        let mut left = len as usize;
+        let start = buffer.len();
+        buffer.extend_from_slice(&len.to_le_bytes());
+        buffer.extend_from_slice(&[0; 4]);
+        for part in parts {
+            let take = part.len().min(left);
+            crc.update(&part[..take]);
+            buffer.extend_from_slice(&part[..take]);
+            left -= take;
+        }
+        buffer[start + 4..start + HEADER].copy_from_slice(&crc.finalize().to_le_bytes());
         location
     }
 
@@ -231,28 +261,32 @@ impl Append<'_> {
     pub fn new_tail(&self) -> Tail {
         Tail {
             segment: self.start.segment,
-            end: self.start.end + self.buffer.len() as u64,
+            end: self.start.end + self.writer.buffer.len() as u64,
         }
     }
 
     /// Writes the batch at the committed end and syncs it. Nothing is acknowledged yet: the
     /// caller commits the locations, then calls [`Append::committed`].
     pub fn sync(&mut self) -> std::io::Result<()> {
-        if self.buffer.is_empty() {
+        if self.writer.buffer.is_empty() {
             return Ok(());
         }
-        let file = if self.start.segment == self.tail.segment {
+        let file = if self.start.segment == self.writer.tail.segment {
             self.log.file(self.start.segment)?
         } else {
             self.log.create(self.start.segment)?
         };
-        file.write_all_at(&self.buffer, self.start.end)?;
+        file.write_all_at(&self.writer.buffer, self.start.end)?;
         file.sync_data()
     }
 
     /// Records that the database committed the batch.
     pub fn committed(mut self) {
-        *self.tail = self.new_tail();
+        self.writer.tail = self.new_tail();
+        // A rare huge batch does not keep its memory.
+        if self.writer.buffer.capacity() > 4 * BUFFER_KEPT {
+            self.writer.buffer = Vec::with_capacity(BUFFER_KEPT);
+        }
     }
 }
 

@@ -11,12 +11,12 @@ use starling_store::{SearchIndex, SortBy, Store, search};
 
 #[test]
 fn search_passes_the_shared_corpus() {
-    let corpus = Corpus::load().unwrap();
+    let mut corpus = Corpus::load().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let archive = Store::open(dir.path()).unwrap();
     let index = SearchIndex::open(dir.path()).unwrap();
-    let posts: Vec<&starling_model::Post> = corpus.posts.iter().collect();
-    archive.write(&posts, &[]).unwrap();
+    let mut posts: Vec<&mut starling_model::Post> = corpus.posts.iter_mut().collect();
+    archive.write(&mut posts, &[]).unwrap();
     let mut indexer = index.indexer().unwrap();
     for post in &corpus.posts {
         indexer.add(post).unwrap();
@@ -50,12 +50,12 @@ fn search_passes_the_shared_corpus() {
 
 #[test]
 fn results_come_newest_first_and_reindexing_a_post_replaces_it() {
-    let corpus = Corpus::load().unwrap();
+    let mut corpus = Corpus::load().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let archive = Store::open(dir.path()).unwrap();
     let index = SearchIndex::open(dir.path()).unwrap();
     archive
-        .write(&corpus.posts.iter().collect::<Vec<_>>(), &[])
+        .write(&mut corpus.posts.iter_mut().collect::<Vec<_>>(), &[])
         .unwrap();
     let mut indexer = index.indexer().unwrap();
     for _ in 0..2 {

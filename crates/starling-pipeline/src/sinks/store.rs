@@ -172,11 +172,11 @@ impl<'a> StoreSink<'a> {
 impl Sink for StoreSink<'_> {
     type Item = Item;
 
-    fn write(&mut self, batch: Batch<Item>) -> Result<Offset, PipelineError> {
-        let mut posts: Vec<&Post> = Vec::new();
+    fn write(&mut self, mut batch: Batch<Item>) -> Result<Offset, PipelineError> {
+        let mut posts: Vec<&mut Post> = Vec::new();
         let mut notices: Vec<Notice> = Vec::new();
         let mut rejects = Vec::new();
-        for item in &batch.items {
+        for item in &mut batch.items {
             match item {
                 Item::Post(post) => posts.push(post),
                 Item::Notice { format, notice } => {
@@ -192,18 +192,18 @@ impl Sink for StoreSink<'_> {
                     if self.sample_rejects.len() < SAMPLE_REJECTS {
                         self.sample_rejects.push(reject.clone());
                     }
-                    rejects.push((format.as_str(), reject, record.as_ref()));
+                    rejects.push((format.as_str(), &*reject, record.as_ref()));
                 }
             }
         }
         self.write_rejects(&rejects)?;
-        let written = self
-            .store
-            .write(&posts, &notices)
-            .map_err(|error| PipelineError::Sink {
-                sink: "archive".into(),
-                message: error.to_string(),
-            })?;
+        let written =
+            self.store
+                .write(&mut posts, &notices)
+                .map_err(|error| PipelineError::Sink {
+                    sink: "archive".into(),
+                    message: error.to_string(),
+                })?;
         if let Some(indexer) = self.indexer.as_mut() {
             let fail = |error: starling_store::StoreError| PipelineError::Sink {
                 sink: "search index".into(),
