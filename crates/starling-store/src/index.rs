@@ -638,61 +638,16 @@ impl SearchIndex {
         now: Timestamp,
         top: usize,
     ) -> Result<Option<Summary>, StoreError> {
-        use std::collections::HashMap;
         let (compiled, exact) = self.compile(query, now)?;
         if !exact {
             return Ok(None);
         }
         let searcher = self.reader.searcher();
-        let fail = |error: tantivy::TantivyError| failure(&self.path, error);
-        let matches = searcher
-            .search(compiled.as_ref(), &tantivy::collector::DocSetCollector)
-            .map_err(fail)?;
-        let mut by_segment: HashMap<u32, Vec<u32>> = HashMap::new();
-        for address in matches {
-            by_segment
-                .entry(address.segment_ord)
-                .or_default()
-                .push(address.doc_id);
-        }
-        let facets: [(&str, &str, &str); 5] = [
-            ("hashtags", "hashtag", "#"),
-            ("authors", "facet_author", ""),
-            ("languages", "facet_lang", ""),
-            ("domains", "facet_host", ""),
-            ("platforms", "platform", ""),
-        ];
-        let mut counts: Vec<HashMap<String, u64>> = vec![HashMap::new(); facets.len()];
-        let mut times: Vec<i64> = Vec::new();
-        let mut text = String::new();
-        for (segment, docs) in by_segment {
-            let reader = searcher.segment_reader(segment);
-            let fast = reader.fast_fields();
-            for (index, (_, field, prefix)) in facets.iter().enumerate() {
-                let Some(column) = fast.str(field).map_err(fail)? else {
-                    continue;
-                };
-                // Count ordinals first, names once per distinct value.
-                let mut ordinals: HashMap<u64, u64> = HashMap::new();
-                for doc in &docs {
-                    for ordinal in column.term_ords(*doc) {
-                        *ordinals.entry(ordinal).or_default() += 1;
-                    }
-                }
-                for (ordinal, count) in ordinals {
-                    text.clear();
-                    if column
-                        .ord_to_str(ordinal, &mut text)
-                        .map_err(|error| failure(&self.path, error))?
-                    {
-                        *counts[index].entry(format!("{prefix}{text}")).or_default() += count;
-                    }
-                }
-            }
-            let created = fast.i64("created").map_err(fail)?;
-            times.extend(docs.iter().filter_map(|doc| created.first(*doc)));
-        }
-        let facets = facets
+        let (counts, times) = searcher
+            .search(compiled.as_ref(), &FacetCounter)
+            .map_err(|error| failure(&self.path, error))?
+            .map_err(|error| failure(&self.path, error))?;
+        let facets = FACETS
             .iter()
             .zip(counts)
             .map(|((name, _, _), values)| {
@@ -706,6 +661,128 @@ impl SearchIndex {
             facets,
             histogram: histogram(&times),
         }))
+    }
+}
+
+/// The facets [`SearchIndex::summarise`] counts: name, column, and what is written before
+/// each value.
+const FACETS: [(&str, &str, &str); 5] = [
+    ("hashtags", "hashtag", "#"),
+    ("authors", "facet_author", ""),
+    ("languages", "facet_lang", ""),
+    ("domains", "facet_host", ""),
+    ("platforms", "platform", ""),
+];
+
+/// Counts, per facet, the values of every matching post, and gathers their times: in each
+/// segment, a counter per value's ordinal in the column's dictionary, named once at the end.
+struct FacetCounter;
+
+type FacetFruit = std::io::Result<(Vec<std::collections::HashMap<String, u64>>, Vec<i64>)>;
+
+struct SegmentFacetCounter {
+    columns: Vec<Option<tantivy::columnar::StrColumn>>,
+    counts: Vec<Vec<u32>>,
+    created: Option<tantivy::columnar::Column<i64>>,
+    times: Vec<i64>,
+}
+
+impl tantivy::collector::Collector for FacetCounter {
+    type Fruit = FacetFruit;
+    type Child = SegmentFacetCounter;
+
+    fn for_segment(
+        &self,
+        _segment: tantivy::SegmentOrdinal,
+        reader: &tantivy::SegmentReader,
+    ) -> tantivy::Result<SegmentFacetCounter> {
+        let fast = reader.fast_fields();
+        let mut columns = Vec::with_capacity(FACETS.len());
+        let mut counts = Vec::with_capacity(FACETS.len());
+        for (_, field, _) in FACETS {
+            let column = fast.str(field)?;
+            counts.push(vec![0; column.as_ref().map_or(0, |column| column.num_terms())]);
+            columns.push(column);
+        }
+        Ok(SegmentFacetCounter {
+            columns,
+            counts,
+            created: fast.i64("created").ok(),
+            times: Vec::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<FacetFruit>) -> tantivy::Result<FacetFruit> {
+        let mut counts = vec![std::collections::HashMap::new(); FACETS.len()];
+        let mut times = Vec::new();
+        for fruit in fruits {
+            let (segment_counts, segment_times) = match fruit {
+                Ok(fruit) => fruit,
+                Err(error) => return Ok(Err(error)),
+            };
+            for (merged, segment) in counts.iter_mut().zip(segment_counts) {
+                for (value, count) in segment {
+                    *merged.entry(value).or_insert(0) += count;
+                }
+            }
+            times.extend(segment_times);
+        }
+        Ok(Ok((counts, times)))
+    }
+}
+
+impl tantivy::collector::SegmentCollector for SegmentFacetCounter {
+    type Fruit = FacetFruit;
+
+    fn collect(&mut self, doc: tantivy::DocId, _score: tantivy::Score) {
+        for (column, counts) in self.columns.iter().zip(&mut self.counts) {
+            if let Some(column) = column {
+                for ordinal in column.term_ords(doc) {
+                    if let Some(count) = counts.get_mut(ordinal as usize) {
+                        *count += 1;
+                    }
+                }
+            }
+        }
+        if let Some(time) = self.created.as_ref().and_then(|created| created.first(doc)) {
+            self.times.push(time);
+        }
+    }
+
+    fn harvest(self) -> FacetFruit {
+        let mut named = Vec::with_capacity(FACETS.len());
+        let mut text = String::new();
+        for ((column, counts), (_, _, prefix)) in
+            self.columns.iter().zip(self.counts).zip(FACETS)
+        {
+            let mut values = std::collections::HashMap::new();
+            if let Some(column) = column {
+                // Named in one pass over the dictionary, in ordinal order.
+                let (ordinals, counts): (Vec<u64>, Vec<u32>) = counts
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(_, count)| *count > 0)
+                    .map(|(ordinal, count)| (ordinal as u64, count))
+                    .unzip();
+                let mut counts = counts.into_iter();
+                column
+                    .dictionary()
+                    .sorted_ords_to_term_cb(&ordinals, |term| {
+                        if let Some(count) = counts.next() {
+                            text.clear();
+                            text.push_str(prefix);
+                            text.push_str(&String::from_utf8_lossy(term));
+                            values.insert(text.clone(), u64::from(count));
+                        }
+                    })?;
+            }
+            named.push(values);
+        }
+        Ok((named, self.times))
     }
 }
 

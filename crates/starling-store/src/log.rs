@@ -21,8 +21,8 @@ pub(crate) const SEGMENT_BYTES: u64 = 1 << 30;
 
 const HEADER: usize = 8;
 
-/// The batch buffer's usual size (batches are 4 MiB of input).
-const BUFFER_KEPT: usize = 8 << 20;
+/// The batch buffer kept between writes, at most (a write of 16,384 posts fills about 32 MiB).
+const BUFFER_KEPT: usize = 48 << 20;
 
 /// Where a record lies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -284,8 +284,8 @@ impl Append<'_> {
     pub fn committed(mut self) {
         self.writer.tail = self.new_tail();
         // A rare huge batch does not keep its memory.
-        if self.writer.buffer.capacity() > 4 * BUFFER_KEPT {
-            self.writer.buffer = Vec::with_capacity(BUFFER_KEPT);
+        if self.writer.buffer.capacity() > BUFFER_KEPT {
+            self.writer.buffer = Vec::new();
         }
     }
 }
