@@ -182,6 +182,16 @@ impl Indexer<'_> {
             .map_err(|error| failure(&self.index.path, error))
     }
 
+    /// Commits, then waits for the index's background merges to end (for a caller about
+    /// to measure searches, or to exit).
+    pub fn finish(mut self) -> Result<(), StoreError> {
+        self.commit()?;
+        let path = self.index.path.clone();
+        self.writer
+            .wait_merging_threads()
+            .map_err(|error| failure(&path, error))
+    }
+
     /// Makes everything added durable and searchable.
     pub fn commit(&mut self) -> Result<(), StoreError> {
         let path = &self.index.path;

@@ -236,8 +236,54 @@ struct ArchiveFigures {
     #[serde(skip_serializing_if = "Option::is_none")]
     query_p99_ms: Option<f64>,
     rss_bytes: u64,
+    /// From handing one new post to the archive to finding it with a search: archived
+    /// (synced), indexed, committed, reader reloaded, searched; median and 99th percentile.
+    searchable_p50_ms: f64,
+    searchable_p99_ms: f64,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     queries: Vec<QueryFigure>,
+}
+
+/// Times [`ArchiveFigures::searchable_p50_ms`]: `repeats` new posts, one at a time, each
+/// a copy of an archived post with its own id and a word of its own.
+fn time_to_searchable(
+    store: &starling_store::Store,
+    index: &starling_store::SearchIndex,
+    now: chrono::DateTime<chrono::Utc>,
+    repeats: usize,
+) -> anyhow::Result<(f64, f64)> {
+    use starling_model::PostKey;
+    use starling_store::{SortBy, search};
+    let everything = starling_query::parse("since:2000-01-01")
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    let Some(model) = search(store, index, &everything, now, SortBy::Time, 1)?
+        .posts
+        .pop()
+    else {
+        anyhow::bail!("the archive is empty");
+    };
+    let mut indexer = index.indexer()?;
+    let mut times = Vec::with_capacity(repeats);
+    for round in 0..repeats.max(1) {
+        let word = format!("freshness{round}check");
+        let mut post = model.clone();
+        post.id = format!("freshness-{round}");
+        post.key = PostKey::for_platform_id(post.platform, &post.id);
+        post.text = format!("{word} {}", post.text);
+        let query =
+            starling_query::parse(&word).map_err(|error| anyhow::anyhow!("{error}"))?;
+        let started = Instant::now();
+        store.write(&mut [&mut post], &[])?;
+        indexer.add_new(&post)?;
+        indexer.commit()?;
+        let found = search(store, index, &query, now, SortBy::Time, 1)?;
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+        anyhow::ensure!(found.total == 1, "the new post {} was not found", post.key);
+    }
+    // The queries timed next must not share the machine with these commits' merges.
+    indexer.finish()?;
+    times.sort_by(f64::total_cmp);
+    Ok((percentile(&times, 0.5), percentile(&times, 0.99)))
 }
 
 #[derive(Debug, Serialize)]
@@ -307,7 +353,10 @@ fn archive(args: ArchiveArgs, queries: bool, stdout: &mut dyn Write) -> anyhow::
             )?;
         }
         let seconds = started.elapsed().as_secs_f64();
+        drop(sink);
         let posts = store.post_count()?;
+        let (searchable_p50_ms, searchable_p99_ms) =
+            time_to_searchable(&store, &index, end, args.repeats)?;
         let mut figures = ArchiveFigures {
             posts,
             index_posts_per_sec: posts as f64 / seconds.max(1e-9),
@@ -315,6 +364,8 @@ fn archive(args: ArchiveArgs, queries: bool, stdout: &mut dyn Write) -> anyhow::
             query_p50_ms: None,
             query_p99_ms: None,
             rss_bytes: 0,
+            searchable_p50_ms,
+            searchable_p99_ms,
             queries: Vec::new(),
         };
         if queries {
@@ -365,6 +416,11 @@ fn archive(args: ArchiveArgs, queries: bool, stdout: &mut dyn Write) -> anyhow::
         terminal::count(figures.index_posts_per_sec as u64),
         figures.bytes_per_post,
         figures.rss_bytes as f64 / (1 << 20) as f64
+    )?;
+    writeln!(
+        stdout,
+        "a new post is searchable {:.1} ms after it is handed to the archive (p50; p99 {:.1} ms)",
+        figures.searchable_p50_ms, figures.searchable_p99_ms
     )?;
     for query in &figures.queries {
         writeln!(
