@@ -37,7 +37,8 @@ use redb::{
     Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition, TableHandle,
 };
 use starling_formats::Notice;
-use starling_model::Post;
+use starling_model::{Post, Timestamp};
+use starling_watch::WatchDef;
 
 /// Where each post lies in the log, by canonical key: a location and the content hash.
 const POSTS: TableDefinition<&str, &[u8]> = TableDefinition::new("post_locations");
@@ -49,6 +50,12 @@ const DELETED: TableDefinition<&str, &str> = TableDefinition::new("deleted");
 const HISTORY: TableDefinition<&str, &[u8]> = TableDefinition::new("history");
 /// The log's committed end, and the archive's layout version.
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// Watches by name, as JSON.
+const WATCHES: TableDefinition<&str, &[u8]> = TableDefinition::new("watches");
+/// Watch matches: `watch`, NUL, the post's creation time (20 digits, ordered), NUL, the post's
+/// key; the value is when it matched (milliseconds since 1970). Keyed by the post, so matching
+/// the same post again (a repeated import) records nothing new.
+const MATCHES: TableDefinition<&str, i64> = TableDefinition::new("matches");
 /// The table earlier versions kept whole posts in.
 const OLD_POSTS: &str = "posts";
 
@@ -101,6 +108,36 @@ pub struct Written {
     pub outcomes: Vec<Outcome>,
     /// Notices appended.
     pub notices: u64,
+    /// Watch matches recorded for the first time.
+    pub matches: u64,
+}
+
+/// A post matched a watch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchMatch {
+    /// The watch's name.
+    pub watch: String,
+    /// The post's key.
+    pub key: String,
+    /// When the post was created.
+    pub created_at: Timestamp,
+    /// When it was matched.
+    pub matched_at: Timestamp,
+}
+
+fn match_key(watch: &str, created_at: Timestamp, key: &str) -> String {
+    // Milliseconds with the sign bit flipped sort in time order as 20 digits.
+    let ordered = (created_at.timestamp_millis() as u64) ^ (1 << 63);
+    format!("{watch}\u{0}{ordered:020}\u{0}{key}")
+}
+
+fn parse_match_key(stored: &str) -> Option<(&str, Timestamp, &str)> {
+    let mut parts = stored.splitn(3, '\u{0}');
+    let watch = parts.next()?;
+    let ordered: u64 = parts.next()?.parse().ok()?;
+    let key = parts.next()?;
+    let millis = (ordered ^ (1 << 63)) as i64;
+    Some((watch, chrono::DateTime::from_timestamp_millis(millis)?, key))
 }
 
 /// What writing one post did.
@@ -186,6 +223,12 @@ impl Store {
             transaction
                 .open_table(HISTORY)
                 .map_err(|error| fail(&error))?;
+            transaction
+                .open_table(WATCHES)
+                .map_err(|error| fail(&error))?;
+            transaction
+                .open_table(MATCHES)
+                .map_err(|error| fail(&error))?;
             let meta = transaction.open_table(META).map_err(|error| fail(&error))?;
             let tail = meta.get("tail").map_err(|error| fail(&error))?;
             match tail {
@@ -210,12 +253,23 @@ impl Store {
         posts: &mut [&mut Post],
         notices: &[Notice],
     ) -> Result<Written, StoreError> {
+        self.write_with_matches(posts, notices, &[])
+    }
+
+    /// [`Store::write`], and records watch matches in the same transaction.
+    pub fn write_with_matches(
+        &self,
+        posts: &mut [&mut Post],
+        notices: &[Notice],
+        matches: &[WatchMatch],
+    ) -> Result<Written, StoreError> {
         let fail = |error: &dyn std::fmt::Display| database(&self.path, error);
         let mut append = self.log.append();
         let transaction = self.db.begin_write().map_err(|error| fail(&error))?;
         let mut written = Written {
             outcomes: Vec::with_capacity(posts.len()),
             notices: 0,
+            matches: 0,
         };
         let mut json = Vec::new();
         {
@@ -311,6 +365,23 @@ impl Store {
                     .insert(sequence, json.as_slice())
                     .map_err(|error| fail(&error))?;
                 written.notices += 1;
+            }
+            let mut table = transaction
+                .open_table(MATCHES)
+                .map_err(|error| fail(&error))?;
+            for found in matches {
+                let key = match_key(&found.watch, found.created_at, &found.key);
+                // Matched before (a repeated import): the first time it matched stays.
+                let known = table
+                    .get(key.as_str())
+                    .map_err(|error| fail(&error))?
+                    .is_some();
+                if !known {
+                    table
+                        .insert(key.as_str(), found.matched_at.timestamp_millis())
+                        .map_err(|error| fail(&error))?;
+                    written.matches += 1;
+                }
             }
             let mut meta = transaction.open_table(META).map_err(|error| fail(&error))?;
             meta.insert("tail", append.new_tail().encode().as_slice())
@@ -409,6 +480,94 @@ impl Store {
             .open_table(POSTS)
             .map_err(|error| fail(&error))?;
         table.len().map_err(|error| fail(&error))
+    }
+
+    /// Saves `watch`, replacing one of the same name; whether it replaced one.
+    pub fn put_watch(&self, watch: &WatchDef) -> Result<bool, StoreError> {
+        let fail = |error: &dyn std::fmt::Display| database(&self.path, error);
+        let json = serde_json::to_vec(watch).map_err(|error| fail(&error))?;
+        let transaction = self.db.begin_write().map_err(|error| fail(&error))?;
+        let replaced = transaction
+            .open_table(WATCHES)
+            .map_err(|error| fail(&error))?
+            .insert(watch.name.as_str(), json.as_slice())
+            .map_err(|error| fail(&error))?
+            .is_some();
+        transaction.commit().map_err(|error| fail(&error))?;
+        Ok(replaced)
+    }
+
+    /// Removes the watch called `name` (its recorded matches stay); whether there was one.
+    pub fn remove_watch(&self, name: &str) -> Result<bool, StoreError> {
+        let fail = |error: &dyn std::fmt::Display| database(&self.path, error);
+        let transaction = self.db.begin_write().map_err(|error| fail(&error))?;
+        let removed = transaction
+            .open_table(WATCHES)
+            .map_err(|error| fail(&error))?
+            .remove(name)
+            .map_err(|error| fail(&error))?
+            .is_some();
+        transaction.commit().map_err(|error| fail(&error))?;
+        Ok(removed)
+    }
+
+    /// The saved watches, by name.
+    pub fn watches(&self) -> Result<Vec<WatchDef>, StoreError> {
+        let fail = |error: &dyn std::fmt::Display| database(&self.path, error);
+        let transaction = self.db.begin_read().map_err(|error| fail(&error))?;
+        let table = transaction
+            .open_table(WATCHES)
+            .map_err(|error| fail(&error))?;
+        let mut watches = Vec::new();
+        for entry in table.iter().map_err(|error| fail(&error))? {
+            let (name, json) = entry.map_err(|error| fail(&error))?;
+            watches.push(serde_json::from_slice(json.value()).map_err(|error| {
+                StoreError::Corrupt {
+                    path: self.path.clone(),
+                    key: format!("watch {}", name.value()),
+                    message: error.to_string(),
+                }
+            })?);
+        }
+        Ok(watches)
+    }
+
+    /// The matches recorded for `watch`, newest post first, at most `limit`; and how many
+    /// there are in all.
+    pub fn matches_of(
+        &self,
+        watch: &str,
+        limit: usize,
+    ) -> Result<(Vec<WatchMatch>, u64), StoreError> {
+        let fail = |error: &dyn std::fmt::Display| database(&self.path, error);
+        let transaction = self.db.begin_read().map_err(|error| fail(&error))?;
+        let table = transaction
+            .open_table(MATCHES)
+            .map_err(|error| fail(&error))?;
+        let start = format!("{watch}\u{0}");
+        let end = format!("{watch}\u{1}");
+        let mut found = Vec::new();
+        let mut total = 0;
+        for entry in table
+            .range(start.as_str()..end.as_str())
+            .map_err(|error| fail(&error))?
+            .rev()
+        {
+            let (key, matched_at) = entry.map_err(|error| fail(&error))?;
+            total += 1;
+            if found.len() < limit
+                && let Some((watch, created_at, post)) = parse_match_key(key.value())
+            {
+                found.push(WatchMatch {
+                    watch: watch.to_owned(),
+                    key: post.to_owned(),
+                    created_at,
+                    matched_at: chrono::DateTime::from_timestamp_millis(matched_at.value())
+                        .unwrap_or_default(),
+                });
+            }
+        }
+        Ok((found, total))
     }
 
     /// How many notices are archived.

@@ -18,6 +18,10 @@ pub struct Config {
     /// Defaults for `starling demo`.
     #[serde(default)]
     pub demo: ScenarioDefaults,
+    /// Watches (`[[watches]]` with `name`, `query`, and optionally `owner`, `tags`, `active`),
+    /// matched beside those saved with `starling watch add`; a name here wins.
+    #[serde(default)]
+    pub watches: Vec<starling_watch::WatchDef>,
 }
 
 /// Scenario settings shared by `simulate` and `demo`; each unset key keeps its default.

@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::Serialize;
 use starling_formats::{Notice, Reject};
 use starling_model::{Post, RawRecord, Timestamp};
-use starling_store::{Indexer, Outcome, Store};
+use starling_store::{Indexer, Outcome, Store, WatchMatch};
+use starling_watch::Matcher;
 
 use crate::{Batch, Item, Offset, PipelineError, Sink};
 
@@ -67,7 +68,14 @@ pub struct StoreSink<'a> {
     /// The first rejects, to show.
     pub sample_rejects: Vec<Reject>,
     posts_seen: Arc<AtomicU64>,
+    matcher: Option<Matcher>,
+    /// Matches found per watch (a post imported again is matched again).
+    pub matches: BTreeMap<String, u64>,
+    listener: Option<Box<MatchListener<'a>>>,
 }
+
+/// Told of each match once it is durable: the dashboard's live columns, alerts.
+pub type MatchListener<'a> = dyn FnMut(&WatchMatch, &Post) + Send + 'a;
 
 const SAMPLE_REJECTS: usize = 5;
 
@@ -85,7 +93,23 @@ impl<'a> StoreSink<'a> {
             summary: BTreeMap::new(),
             sample_rejects: Vec::new(),
             posts_seen: Arc::default(),
+            matcher: None,
+            matches: BTreeMap::new(),
+            listener: None,
         }
+    }
+
+    /// Also match every post against `matcher`'s watches, recording each match in the
+    /// archive in the same transaction as the post.
+    pub fn with_watches(mut self, matcher: Matcher) -> StoreSink<'a> {
+        self.matcher = (!matcher.is_empty()).then_some(matcher);
+        self
+    }
+
+    /// Calls `listener` with each match, after it is written.
+    pub fn on_match(mut self, listener: impl FnMut(&WatchMatch, &Post) + Send + 'a) -> StoreSink<'a> {
+        self.listener = Some(Box::new(listener));
+        self
     }
 
     /// Also index every post written (replacing, by key, what the index had). The index is
@@ -197,9 +221,27 @@ impl Sink for StoreSink<'_> {
             }
         }
         self.write_rejects(&rejects)?;
-        let written =
-            self.store
-                .write(&mut posts, &notices)
+        let mut found = Vec::new();
+        let mut matched_posts = Vec::new();
+        if let Some(matcher) = &self.matcher {
+            let matched_at = chrono::Utc::now();
+            for (index, post) in posts.iter().enumerate() {
+                for id in matcher.match_post(post, self.at).watches {
+                    if let Some(name) = matcher.name(id) {
+                        found.push(WatchMatch {
+                            watch: name.to_owned(),
+                            key: post.key.as_str().to_owned(),
+                            created_at: post.created_at,
+                            matched_at,
+                        });
+                        matched_posts.push(index);
+                    }
+                }
+            }
+        }
+        let written = self
+            .store
+            .write_with_matches(&mut posts, &notices, &found)
                 .map_err(|error| PipelineError::Sink {
                     sink: "archive".into(),
                     message: error.to_string(),
@@ -240,6 +282,12 @@ impl Sink for StoreSink<'_> {
                 Outcome::New => summary.imported += 1,
                 Outcome::Duplicate => summary.duplicates += 1,
                 Outcome::Edited => summary.edited += 1,
+            }
+        }
+        for (found, index) in found.iter().zip(matched_posts) {
+            *self.matches.entry(found.watch.clone()).or_default() += 1;
+            if let Some(listener) = self.listener.as_mut() {
+                listener(found, posts[index]);
             }
         }
         self.posts_seen

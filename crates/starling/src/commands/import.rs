@@ -85,7 +85,11 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
     let index = SearchIndex::open(&context.data_dir)?;
     let mut source = FileSource::new(&args.paths, args.format, now);
     let total = source.total_bytes();
-    let mut sink = StoreSink::new(&store, &context.data_dir, now).with_index(index.indexer()?);
+    let matcher = super::watch::matcher(context, &store)?;
+    let watches = matcher.len();
+    let mut sink = StoreSink::new(&store, &context.data_dir, now)
+        .with_index(index.indexer()?)
+        .with_watches(matcher);
     let mut decode = Decode::with_csv(args.csv_map.unwrap_or_default(), args.csv_platform);
 
     let progress = indicatif::ProgressBar::new(total);
@@ -152,6 +156,13 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
             )?;
             writeln!(stdout)?;
         }
+        for (watch, matches) in &sink.matches {
+            serde_json::to_writer(
+                &mut *stdout,
+                &serde_json::json!({"kind": "watch", "watch": watch, "matches": matches}),
+            )?;
+            writeln!(stdout)?;
+        }
         serde_json::to_writer(&mut *stdout, &totals)?;
         writeln!(stdout)?;
         return Ok(());
@@ -183,6 +194,23 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
             terminal::count(line.rejected),
             terminal::count(line.notices),
         )?;
+    }
+    if watches > 0 {
+        let matched: u64 = sink.matches.values().sum();
+        writeln!(
+            stdout,
+            "Watches: {} matches in {} of {watches} watches",
+            terminal::count(matched),
+            sink.matches.len()
+        )?;
+        for (watch, matches) in &sink.matches {
+            writeln!(
+                stdout,
+                "  {:<24} {:>10}",
+                safe(watch),
+                terminal::count(*matches)
+            )?;
+        }
     }
     for reject in &sink.sample_rejects {
         writeln!(stdout, "  rejected: {}", safe(&reject.to_string()))?;

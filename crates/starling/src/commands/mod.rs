@@ -7,6 +7,7 @@ pub mod export;
 pub mod import;
 pub mod search;
 pub mod simulate;
+pub mod watch;
 
 use std::path::PathBuf;
 

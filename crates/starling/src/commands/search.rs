@@ -36,7 +36,7 @@ pub struct Args {
 }
 
 #[derive(Serialize)]
-struct PostLine<'a> {
+pub struct PostLine<'a> {
     key: &'a str,
     platform: &'a str,
     id: &'a str,
@@ -166,25 +166,7 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
     )?;
     for post in shown {
         let status = store.status(post.key.as_str())?;
-        let mark = match (status.deleted.is_some(), status.history.len()) {
-            (true, _) => "[deleted] ",
-            (false, 0) => "",
-            (false, _) => "[edited] ",
-        };
-        let text: String = post
-            .text
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .take(110)
-            .collect();
-        writeln!(
-            stdout,
-            "{}  {:<8} {:<24} {mark}{}",
-            post.created_at.format("%Y-%m-%d %H:%M"),
-            post.platform.as_str(),
-            safe(&post.author.handle.chars().take(24).collect::<String>()),
-            safe(&text)
-        )?;
+        write_row(stdout, post, &status)?;
     }
     for (facet, counts) in &facets {
         writeln!(stdout, "\nTop {facet}")?;
@@ -213,7 +195,35 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
     Ok(())
 }
 
-fn post_line(post: &Post, status: starling_store::PostStatus) -> PostLine<'_> {
+/// One post as a line of the readable table: time, platform, author, text (sanitized).
+pub fn write_row(
+    stdout: &mut dyn Write,
+    post: &Post,
+    status: &starling_store::PostStatus,
+) -> std::io::Result<()> {
+    let mark = match (status.deleted.is_some(), status.history.len()) {
+        (true, _) => "[deleted] ",
+        (false, 0) => "",
+        (false, _) => "[edited] ",
+    };
+    let text: String = post
+        .text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(110)
+        .collect();
+    writeln!(
+        stdout,
+        "{}  {:<8} {:<24} {mark}{}",
+        post.created_at.format("%Y-%m-%d %H:%M"),
+        post.platform.as_str(),
+        safe(&post.author.handle.chars().take(24).collect::<String>()),
+        safe(&text)
+    )
+}
+
+/// One post as a JSON object: `key`, `platform`, `id`, `created_at`, `author`, `text`, …
+pub fn post_line(post: &Post, status: starling_store::PostStatus) -> PostLine<'_> {
     PostLine {
         key: post.key.as_str(),
         platform: post.platform.as_str(),
