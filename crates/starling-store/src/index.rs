@@ -711,7 +711,10 @@ impl tantivy::collector::Collector for FacetCounter {
         let mut counts = Vec::with_capacity(FACETS.len());
         for (_, field, _) in FACETS {
             let column = fast.str(field)?;
-            counts.push(vec![0; column.as_ref().map_or(0, |column| column.num_terms())]);
+            counts.push(vec![
+                0;
+                column.as_ref().map_or(0, |column| column.num_terms())
+            ]);
             columns.push(column);
         }
         Ok(SegmentFacetCounter {
@@ -766,9 +769,7 @@ impl tantivy::collector::SegmentCollector for SegmentFacetCounter {
     fn harvest(self) -> FacetFruit {
         let mut named = Vec::with_capacity(FACETS.len());
         let mut text = String::new();
-        for ((column, counts), (_, _, prefix)) in
-            self.columns.iter().zip(self.counts).zip(FACETS)
-        {
+        for ((column, counts), (_, _, prefix)) in self.columns.iter().zip(self.counts).zip(FACETS) {
             let mut values = std::collections::HashMap::new();
             if let Some(column) = column {
                 // Named in one pass over the dictionary, in ordinal order.

@@ -35,7 +35,7 @@ use starling_model::{Post, Timestamp};
 use starling_query::{Document, ParseError, Query};
 
 pub use presearch::FeatureStats;
-use presearch::{Anchors, anchors_of, for_each_feature};
+use presearch::{Anchors, Plan, for_each_feature, plan};
 
 /// A watch as an analyst defines it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,7 +113,7 @@ pub type WatchId = u32;
 struct Entry {
     name: String,
     query: Query,
-    anchors: Anchors,
+    plan: Plan,
 }
 
 /// The watches, compiled for matching.
@@ -137,8 +137,11 @@ pub struct Matcher {
 pub struct Matches {
     /// The watches the post matches, in id order.
     pub watches: Vec<WatchId>,
-    /// How many watches were checked exactly.
+    /// How many watches the post's features pointed to (all of them, for brute force).
     pub candidates: usize,
+    /// How many of those were checked with the reference evaluator (the others matched by
+    /// their anchors alone).
+    pub checked: usize,
 }
 
 impl Matches {
@@ -201,7 +204,7 @@ impl Matcher {
     /// Adds a parsed query under `name` (replacing one of the same name).
     pub fn insert_query(&mut self, name: &str, query: Query) -> WatchId {
         self.remove(name);
-        let anchors = anchors_of(&query, &self.stats);
+        let plan = plan(&query, &self.stats);
         let id = match self.free.pop() {
             Some(id) => id,
             None => {
@@ -209,7 +212,7 @@ impl Matcher {
                 (self.entries.len() - 1) as WatchId
             }
         };
-        match &anchors {
+        match &plan.anchors {
             Anchors::Always => self.unanchored.push(id),
             Anchors::Any(features) => {
                 for feature in features {
@@ -233,7 +236,7 @@ impl Matcher {
         self.entries[id as usize] = Some(Entry {
             name: name.to_owned(),
             query,
-            anchors,
+            plan,
         });
         self.by_name.insert(name.to_owned(), id);
         id
@@ -252,7 +255,7 @@ impl Matcher {
                 list.swap_remove(at);
             }
         };
-        match &entry.anchors {
+        match &entry.plan.anchors {
             Anchors::Always => unlist(&mut self.unanchored),
             Anchors::Any(features) => {
                 for feature in features {
@@ -301,16 +304,24 @@ impl Matcher {
         }
         candidates.sort_unstable();
         candidates.dedup();
-        let checked = candidates.len();
+        let found = candidates.len();
+        let mut checked = 0;
         candidates.retain(|id| {
             self.entries
                 .get(*id as usize)
                 .and_then(Option::as_ref)
-                .is_some_and(|entry| entry.query.matches(document, now))
+                .is_some_and(|entry| match &entry.plan.check {
+                    None => true,
+                    Some(check) => {
+                        checked += 1;
+                        check.matches(document, now)
+                    }
+                })
         });
         Matches {
             watches: candidates,
-            candidates: checked,
+            candidates: found,
+            checked,
         }
     }
 
@@ -330,6 +341,7 @@ impl Matcher {
         Matches {
             watches,
             candidates: checked,
+            checked,
         }
     }
 }

@@ -26,6 +26,16 @@ pub(crate) enum Anchors {
     Always,
 }
 
+/// How a query is matched: its anchors, and what is left to check once a post has one.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Plan {
+    pub anchors: Anchors,
+    /// `None`: having an anchor is matching (`#a OR @b OR tehran`). Otherwise the query, or,
+    /// when the part of an `AND` that anchors it is matched by having an anchor, the other
+    /// parts (`(a OR b) lang:fa` anchored on `a`, `b` leaves `lang:fa`).
+    pub check: Option<Query>,
+}
+
 /// How often features occur, counted over sample posts, so that a watch requiring several
 /// things is anchored on the rarest.
 #[derive(Debug, Clone, Default)]
@@ -159,14 +169,75 @@ fn feature(kind: char, value: &str) -> String {
 }
 
 /// The anchors of `query`: features at least one of which every post it matches has.
+#[cfg(test)]
 pub(crate) fn anchors_of(query: &Query, stats: &FeatureStats) -> Anchors {
-    match necessary(query, stats) {
-        Some(mut features) => {
-            features.sort_unstable();
-            features.dedup();
-            Anchors::Any(features)
+    plan(query, stats).anchors
+}
+
+/// How to match `query`.
+pub(crate) fn plan(query: &Query, stats: &FeatureStats) -> Plan {
+    let Some(mut features) = necessary(query, stats) else {
+        return Plan {
+            anchors: Anchors::Always,
+            check: Some(query.clone()),
+        };
+    };
+    features.sort_unstable();
+    features.dedup();
+    let check = if sufficient(query) {
+        None
+    } else if let Query::And(parts) = query
+        && let Some((chosen, _)) = cheapest_part(parts, stats)
+        && sufficient(&parts[chosen])
+    {
+        let mut rest: Vec<Query> = parts
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| *index != chosen)
+            .map(|(_, part)| part.clone())
+            .collect();
+        match rest.len() {
+            0 => None,
+            1 => rest.pop(),
+            _ => Some(Query::And(rest)),
         }
-        None => Anchors::Always,
+    } else {
+        Some(query.clone())
+    };
+    Plan {
+        anchors: Anchors::Any(features),
+        check,
+    }
+}
+
+/// The part of an `AND` whose anchors are cheapest, and those anchors.
+fn cheapest_part(parts: &[Query], stats: &FeatureStats) -> Option<(usize, Vec<String>)> {
+    parts
+        .iter()
+        .enumerate()
+        .filter_map(|(index, part)| necessary(part, stats).map(|features| (index, features)))
+        .min_by(|a, b| stats.cost(&a.1).total_cmp(&stats.cost(&b.1)))
+}
+
+/// Whether having any of the query's anchors is matching it: a feature whose presence is
+/// exactly what the query asks (a word, a prefix, a tag, a handle, an author, a language, a
+/// platform, `has:`, `is:`, a domain, a country), or a disjunction of such.
+fn sufficient(query: &Query) -> bool {
+    match query {
+        Query::Term(_)
+        | Query::Prefix(_)
+        | Query::Hashtag(_)
+        | Query::Mention(_)
+        | Query::From(_)
+        | Query::Lang(_)
+        | Query::Platform(_)
+        | Query::Has(_)
+        | Query::Is(_)
+        | Query::Domain(_)
+        | Query::Country(_) => true,
+        Query::Or(parts) => parts.iter().all(sufficient),
+        Query::And(parts) => parts.len() == 1 && parts.iter().all(sufficient),
+        _ => false,
     }
 }
 
@@ -219,10 +290,7 @@ fn necessary(query: &Query, stats: &FeatureStats) -> Option<Vec<String>> {
         // A point within a radius needs a point.
         Query::Geo { .. } => vec![feature('h', "geo")],
         Query::Since(_) | Query::Until(_) | Query::Not(_) => return None,
-        Query::And(parts) => parts
-            .iter()
-            .filter_map(|part| necessary(part, stats))
-            .min_by(|a, b| stats.cost(a).total_cmp(&stats.cost(b)))?,
+        Query::And(parts) => cheapest_part(parts, stats)?.1,
         Query::Or(parts) => {
             let mut all = Vec::new();
             for part in parts {

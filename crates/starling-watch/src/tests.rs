@@ -1,4 +1,5 @@
 use super::*;
+use presearch::anchors_of;
 
 fn post(json: &str) -> Post {
     serde_json::from_str(json).unwrap()
@@ -19,20 +20,38 @@ fn anchors_stand_for_what_each_query_needs() {
     let stats = FeatureStats::default();
     let anchors = |text: &str| anchors_of(&starling_query::parse(text).unwrap(), &stats);
     let any = |features: &[&str]| {
-        Anchors::Any(features.iter().map(|feature| (*feature).to_owned()).collect())
+        Anchors::Any(
+            features
+                .iter()
+                .map(|feature| (*feature).to_owned())
+                .collect(),
+        )
     };
-    assert_eq!(anchors("تهران"), any(&["wتهران"]));
+    assert_eq!(anchors("تهران AND lang:fa"), any(&["wتهران"]));
     // AND: the rarest part (an author is rarer than a language).
     assert_eq!(anchors("from:reporter lang:fa"), any(&["freporter"]));
     // OR: every part, or nothing.
-    assert_eq!(anchors("#a OR @b"), any(&["#a", "@b"]));
+    assert_eq!(anchors("(#a OR @b) -c"), any(&["#a", "@b"]));
     assert_eq!(anchors("#a OR -b"), Anchors::Always);
     assert_eq!(anchors("-spam"), Anchors::Always);
     assert_eq!(anchors("since:-1h"), Anchors::Always);
     assert_eq!(anchors("since:-1h karaj"), any(&["wkaraj"]));
-    assert_eq!(anchors("tehr*"), any(&["*tehr"]));
     assert_eq!(anchors("url:live"), any(&["hlinks"]));
+    assert_eq!(anchors("\"azadi square\""), any(&["wazadi"]));
+    assert_eq!(anchors("tehr*"), any(&["*tehr"]));
     assert_eq!(anchors("domain:bbc.co.uk"), any(&["dbbc.co.uk"]));
+    // Where having an anchor is matching, no check is needed; where it matches one part of
+    // an AND, only the others are checked.
+    let check = |text: &str| plan(&starling_query::parse(text).unwrap(), &stats).check;
+    assert_eq!(check("karaj OR #iran OR lang:fa"), None);
+    assert_eq!(
+        check("(karaj OR #iran) lang:fa"),
+        Some(starling_query::parse("lang:fa").unwrap())
+    );
+    assert_eq!(
+        check("\"azadi square\" lang:fa"),
+        Some(starling_query::parse("\"azadi square\" lang:fa").unwrap())
+    );
 }
 
 #[test]
@@ -63,14 +82,15 @@ fn a_post_matches_its_watches_and_only_those() {
     assert_eq!(
         names,
         [
-            "author", "domain", "lang", "mention", "not", "phrase", "prefix", "tag", "word",
-            "zwnj"
+            "author", "domain", "lang", "mention", "not", "phrase", "prefix", "tag", "word", "zwnj"
         ]
     );
     // Not every watch was checked: `miss` has no anchor in the post.
     assert!(found.candidates < matcher.len(), "{found:?}");
     assert_eq!(
-        matcher.match_every_watch(&Document::new(&post), now()).watches,
+        matcher
+            .match_every_watch(&Document::new(&post), now())
+            .watches,
         found.watches
     );
 }

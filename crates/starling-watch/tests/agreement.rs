@@ -51,8 +51,26 @@ fn the_matcher_passes_the_shared_corpus() {
 
 /// Words in several scripts, with the spellings the analyzer must bring together.
 const WORDS: &[&str] = &[
-    "tehran", "Teherán", "تهران", "علی", "علي", "كتاب", "کتاب", "می‌روم", "میروم", "رأی", "رای",
-    "election", "ELECTIONS", "azadi", "square", "karaj", "Москва", "москва", "北京大学", "ünïcode",
+    "tehran",
+    "Teherán",
+    "تهران",
+    "علی",
+    "علي",
+    "كتاب",
+    "کتاب",
+    "می‌روم",
+    "میروم",
+    "رأی",
+    "رای",
+    "election",
+    "ELECTIONS",
+    "azadi",
+    "square",
+    "karaj",
+    "Москва",
+    "москва",
+    "北京大学",
+    "ünïcode",
 ];
 const TAGS: &[&str] = &["IranElection", "ایران", "iranelection", "news"];
 const HANDLES: &[&str] = &["alice", "Bob@m.example", "carol", "witness"];
@@ -101,29 +119,73 @@ prop_compose! {
 fn leaf() -> impl Strategy<Value = String> {
     prop_oneof![
         prop::sample::select(WORDS).prop_map(str::to_owned),
-        prop::sample::select(&["tehr*", "elect*", "تهر*", "کت*", "мо*"][..]).prop_map(str::to_owned),
+        prop::sample::select(&["tehr*", "elect*", "تهر*", "کت*", "мо*"][..])
+            .prop_map(str::to_owned),
         prop::sample::select(&["\"azadi square\"", "\"می‌روم تهران\"", "\"election karaj\""][..])
             .prop_map(str::to_owned),
-        prop::sample::select(&["azadi NEAR/2 square", "tehran ONEAR/1 election", "علی NEAR/0 کتاب"][..])
-            .prop_map(str::to_owned),
+        prop::sample::select(
+            &[
+                "azadi NEAR/2 square",
+                "tehran ONEAR/1 election",
+                "علی NEAR/0 کتاب"
+            ][..]
+        )
+        .prop_map(str::to_owned),
         prop::sample::select(TAGS).prop_map(|tag| format!("#{tag}")),
-        prop::sample::select(&["@alice", "@witness", "from:alice", "from:bob", "from:77", "from:Bob@m.example"][..])
-            .prop_map(str::to_owned),
-        prop::sample::select(&["lang:fa", "lang:zh-hant", "lang:EN", "platform:twitter", "platform:bluesky"][..])
-            .prop_map(str::to_owned),
-        prop::sample::select(&["has:links", "has:geo", "is:reply", "url:bbc", "domain:bbc.co.uk", "domain:org", "country:ir", "country:DE"][..])
-            .prop_map(str::to_owned),
-        prop::sample::select(&["since:2026-06-12T00:00:00Z", "until:2026-06-12T00:00:00Z", "since:-12h"][..])
-            .prop_map(str::to_owned),
+        prop::sample::select(
+            &[
+                "@alice",
+                "@witness",
+                "from:alice",
+                "from:bob",
+                "from:77",
+                "from:Bob@m.example"
+            ][..]
+        )
+        .prop_map(str::to_owned),
+        prop::sample::select(
+            &[
+                "lang:fa",
+                "lang:zh-hant",
+                "lang:EN",
+                "platform:twitter",
+                "platform:bluesky"
+            ][..]
+        )
+        .prop_map(str::to_owned),
+        prop::sample::select(
+            &[
+                "has:links",
+                "has:geo",
+                "is:reply",
+                "url:bbc",
+                "domain:bbc.co.uk",
+                "domain:org",
+                "country:ir",
+                "country:DE"
+            ][..]
+        )
+        .prop_map(str::to_owned),
+        prop::sample::select(
+            &[
+                "since:2026-06-12T00:00:00Z",
+                "until:2026-06-12T00:00:00Z",
+                "since:-12h"
+            ][..]
+        )
+        .prop_map(str::to_owned),
     ]
 }
 
 fn queries() -> impl Strategy<Value = String> {
     leaf().prop_recursive(4, 24, 4, |inner| {
         prop_oneof![
-            prop::collection::vec(inner.clone(), 2..4).prop_map(|parts| format!("({})", parts.join(" AND "))),
-            prop::collection::vec(inner.clone(), 2..4).prop_map(|parts| format!("({})", parts.join(" OR "))),
-            prop::collection::vec(inner.clone(), 2..3).prop_map(|parts| format!("({})", parts.join(" "))),
+            prop::collection::vec(inner.clone(), 2..4)
+                .prop_map(|parts| format!("({})", parts.join(" AND "))),
+            prop::collection::vec(inner.clone(), 2..4)
+                .prop_map(|parts| format!("({})", parts.join(" OR "))),
+            prop::collection::vec(inner.clone(), 2..3)
+                .prop_map(|parts| format!("({})", parts.join(" "))),
             inner.prop_map(|part| format!("-({part})")),
         ]
     })

@@ -107,7 +107,10 @@ impl<'a> StoreSink<'a> {
     }
 
     /// Calls `listener` with each match, after it is written.
-    pub fn on_match(mut self, listener: impl FnMut(&WatchMatch, &Post) + Send + 'a) -> StoreSink<'a> {
+    pub fn on_match(
+        mut self,
+        listener: impl FnMut(&WatchMatch, &Post) + Send + 'a,
+    ) -> StoreSink<'a> {
         self.listener = Some(Box::new(listener));
         self
     }
@@ -242,10 +245,10 @@ impl Sink for StoreSink<'_> {
         let written = self
             .store
             .write_with_matches(&mut posts, &notices, &found)
-                .map_err(|error| PipelineError::Sink {
-                    sink: "archive".into(),
-                    message: error.to_string(),
-                })?;
+            .map_err(|error| PipelineError::Sink {
+                sink: "archive".into(),
+                message: error.to_string(),
+            })?;
         if let Some(indexer) = self.indexer.as_mut() {
             let fail = |error: starling_store::StoreError| PipelineError::Sink {
                 sink: "search index".into(),

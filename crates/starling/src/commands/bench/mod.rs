@@ -1,5 +1,7 @@
 //! `starling bench`: figures for the hot paths, measured in this process on one core.
 
+mod watches;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -27,6 +29,8 @@ enum What {
     Index(ArchiveArgs),
     /// The archive path, then query latency for a fixed set of queries.
     Search(ArchiveArgs),
+    /// The watch matcher at 1,000 to 250,000 watches, against checking every watch.
+    Watches(watches::WatchArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -84,6 +88,7 @@ pub fn run(args: Args, stdout: &mut dyn Write) -> anyhow::Result<()> {
         What::Decode(args) => args,
         What::Index(args) => return archive(args, false, stdout),
         What::Search(args) => return archive(args, true, stdout),
+        What::Watches(args) => return watches::run(args, stdout),
     };
     let mut corpora: Vec<(String, Format, Vec<Vec<u8>>)> = Vec::new();
     let mut generated: BTreeMap<&'static str, (Format, Vec<Vec<u8>>)> = BTreeMap::new();
@@ -254,8 +259,8 @@ fn time_to_searchable(
 ) -> anyhow::Result<(f64, f64)> {
     use starling_model::PostKey;
     use starling_store::{SortBy, search};
-    let everything = starling_query::parse("since:2000-01-01")
-        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    let everything =
+        starling_query::parse("since:2000-01-01").map_err(|error| anyhow::anyhow!("{error}"))?;
     let Some(model) = search(store, index, &everything, now, SortBy::Time, 1)?
         .posts
         .pop()
@@ -270,8 +275,7 @@ fn time_to_searchable(
         post.id = format!("freshness-{round}");
         post.key = PostKey::for_platform_id(post.platform, &post.id);
         post.text = format!("{word} {}", post.text);
-        let query =
-            starling_query::parse(&word).map_err(|error| anyhow::anyhow!("{error}"))?;
+        let query = starling_query::parse(&word).map_err(|error| anyhow::anyhow!("{error}"))?;
         let started = Instant::now();
         store.write(&mut [&mut post], &[])?;
         indexer.add_new(&post)?;
