@@ -296,3 +296,49 @@ fn batches_waiting_behind_a_slow_write_are_written_together_in_order() {
     );
     assert_eq!(acknowledged.lock().unwrap().last(), Some(&1000));
 }
+
+#[test]
+fn watch_matches_are_archived_with_their_posts_and_told_to_listeners() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = starling_store::Store::open(dir.path()).unwrap();
+    let mut matcher = starling_watch::Matcher::default();
+    for (name, query) in [("all", "post"), ("seven", "\"post 7\""), ("none", "karaj")] {
+        matcher
+            .insert(&starling_watch::WatchDef::new(name, query))
+            .unwrap();
+    }
+    let told = Arc::new(Mutex::new(Vec::new()));
+    let heard = Arc::clone(&told);
+    let mut sink =
+        crate::sinks::StoreSink::new(&store, dir.path(), "2026-06-12T00:00:00Z".parse().unwrap())
+            .with_watches(matcher)
+            .on_match(move |found, post| {
+                // Told only after the match is durable: the archive already holds it.
+                heard
+                    .lock()
+                    .unwrap()
+                    .push((found.watch.clone(), post.key.as_str().to_owned()));
+            });
+    let mut source = Lines {
+        next: 0,
+        total: 20,
+        acknowledged: Arc::default(),
+    };
+    run(
+        &mut source,
+        &mut Decode::default(),
+        &mut sink,
+        RunOptions::default(),
+    )
+    .unwrap();
+    // Line 4 is in a format nothing decodes: 19 posts.
+    assert_eq!(sink.matches.get("all"), Some(&19));
+    assert_eq!(sink.matches.get("seven"), Some(&1));
+    assert_eq!(sink.matches.get("none"), None);
+    let told = told.lock().unwrap();
+    assert_eq!(told.len(), 20);
+    let (stored, total) = store.matches_of("seven", 10).unwrap();
+    assert_eq!(total, 1);
+    assert!(told.contains(&("seven".to_owned(), stored[0].key.clone())));
+    assert_eq!(store.matches_of("all", 0).unwrap().1, 19);
+}

@@ -1,0 +1,174 @@
+//! `starling watch` and matching on import, as a user runs them.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test that cannot unwrap has failed, and says where"
+)]
+
+use std::process::{Command, Output};
+
+fn starling(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_starling"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn json_lines(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+#[test]
+fn watches_are_saved_matched_on_import_counted_once_and_listed() {
+    let temp = tempfile::tempdir().unwrap();
+    let scenario = temp.path().join("scenario");
+    let data = temp.path().join("data");
+    let data_dir = data.to_str().unwrap();
+    stdout(&starling(&[
+        "simulate",
+        "--posts",
+        "4000",
+        "--seed",
+        "9",
+        "--out",
+        scenario.to_str().unwrap(),
+    ]));
+    let truth: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(scenario.join("ground-truth.json")).unwrap())
+            .unwrap();
+    std::fs::remove_file(scenario.join("ground-truth.json")).unwrap();
+    let burst = &truth["events"][0];
+    let tag = burst["key"].as_str().unwrap();
+    let config = temp.path().join("starling.toml");
+    std::fs::write(
+        &config,
+        "[[watches]]\nname = \"from-config\"\nquery = \"#StabilityNow -is:share\"\nowner = \"desk\"\ntags = [\"campaign\"]\n",
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let watch = |args: &[&str]| {
+        let mut all = vec!["--data-dir", data_dir, "--config", config, "watch"];
+        all.extend_from_slice(args);
+        starling(&all)
+    };
+
+    stdout(&watch(&[
+        "add",
+        "rooftops",
+        tag,
+        "--owner",
+        "night desk",
+        "--tag",
+        "fa",
+    ]));
+    // A query that does not parse is refused, saying where.
+    let refused = watch(&["add", "broken", "tehran AND"]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("column 11"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    // A name is unique unless replaced on purpose; the configuration's watches are changed there.
+    assert!(!watch(&["add", "rooftops", "karaj"]).status.success());
+    assert!(!watch(&["add", "from-config", "karaj"]).status.success());
+    stdout(&watch(&["add", "quiet", "karaj", "--inactive"]));
+    stdout(&watch(&["add", "quiet", "zzzunseenword", "--replace"]));
+
+    let import = || {
+        json_lines(&stdout(&starling(&[
+            "--data-dir",
+            data_dir,
+            "--config",
+            config,
+            "import",
+            scenario.to_str().unwrap(),
+            "--json",
+        ])))
+    };
+    let first = import();
+    let matched = |lines: &[serde_json::Value], name: &str| {
+        lines
+            .iter()
+            .find(|line| line["kind"] == "watch" && line["watch"] == name)
+            .map_or(0, |line| line["matches"].as_u64().unwrap())
+    };
+    // Every post of the burst, as the ground truth counts them, and as search finds them.
+    assert_eq!(
+        matched(&first, "rooftops"),
+        burst["posts"].as_u64().unwrap()
+    );
+    let searched = json_lines(&stdout(&starling(&[
+        "--data-dir",
+        data_dir,
+        "search",
+        "#StabilityNow -is:share",
+        "--limit",
+        "100000",
+        "--json",
+    ])));
+    assert!(!searched.is_empty());
+    assert_eq!(matched(&first, "from-config"), searched.len() as u64);
+    assert_eq!(matched(&first, "quiet"), 0);
+
+    // Importing again matches again but records nothing twice.
+    let second = import();
+    assert_eq!(
+        matched(&second, "rooftops"),
+        burst["posts"].as_u64().unwrap()
+    );
+    let list = json_lines(&stdout(&watch(&["list", "--json"])));
+    let listed = |name: &str| list.iter().find(|line| line["name"] == name).unwrap();
+    assert_eq!(listed("rooftops")["matches"], burst["posts"]);
+    assert_eq!(listed("rooftops")["owner"], "night desk");
+    assert_eq!(listed("rooftops")["defined_in"], "archive");
+    assert_eq!(listed("from-config")["defined_in"], "config");
+    assert_eq!(listed("from-config")["matches"], searched.len() as u64);
+    assert_eq!(listed("quiet")["query"], "zzzunseenword");
+
+    // The matches themselves, newest first.
+    let shown = json_lines(&stdout(&watch(&[
+        "matches", "rooftops", "--limit", "5", "--json",
+    ])));
+    assert_eq!(shown.len(), 5);
+    let times: Vec<&str> = shown
+        .iter()
+        .map(|line| line["post"]["created_at"].as_str().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|pair| pair[0] >= pair[1]), "{times:?}");
+    assert!(shown.iter().all(|line| {
+        line["post"]["text"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains(&tag.to_lowercase())
+    }));
+
+    // Testing a query runs the matcher over recent archived posts.
+    let tested = json_lines(&stdout(&watch(&[
+        "test", tag, "--recent", "100000", "--limit", "3", "--json",
+    ])));
+    let summary = tested.last().unwrap();
+    assert_eq!(summary["kind"], "summary");
+    assert_eq!(summary["matched"], burst["posts"]);
+    assert_eq!(tested.len(), 4);
+
+    stdout(&watch(&["rm", "rooftops"]));
+    assert!(!watch(&["rm", "rooftops"]).status.success());
+    assert!(!watch(&["rm", "from-config"]).status.success());
+    let names: Vec<String> = json_lines(&stdout(&watch(&["list", "--json"])))
+        .iter()
+        .map(|line| line["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["from-config", "quiet"]);
+}
