@@ -1,0 +1,147 @@
+use super::*;
+
+/// A post at `minute` on `platform` by `author` saying `text`, with its hashtags found.
+fn post(minute: i64, platform: &str, author: &str, text: &str, country: Option<&str>) -> Post {
+    let created = chrono::DateTime::from_timestamp(1_781_222_400 + minute * 60, 0).unwrap();
+    let hashtags: Vec<serde_json::Value> = text
+        .split_whitespace()
+        .filter_map(|word| word.strip_prefix('#'))
+        .map(|tag| serde_json::json!({"tag": tag, "span": {"start": 0, "end": 1, "byte_start": 0, "byte_end": 1}}))
+        .collect();
+    let mut json = serde_json::json!({
+        "platform": platform, "id": format!("{minute}-{author}"), "key": format!("{platform}:{minute}-{author}-{}", text.len()),
+        "author": {"id": author, "handle": author},
+        "created_at": created, "collected_at": created, "text": text,
+        "entities": {"hashtags": hashtags},
+        "provenance": {"source": {"kind": "generated", "name": "test"}, "format": "test"},
+        "raw": "",
+    });
+    if let Some(country) = country {
+        json["geo"] = serde_json::json!({"country": country});
+    }
+    serde_json::from_value(json).unwrap()
+}
+
+/// Everyday words, mixed differently in every post.
+fn chatter(minute: i64, n: usize) -> String {
+    const WORDS: &[&str] = &[
+        "weather", "traffic", "football", "coffee", "market", "music", "school", "garden",
+        "cinema", "bakery", "river", "mountain", "summer", "letter", "window", "bridge",
+        "kitchen", "station", "morning", "evening", "holiday", "village", "library", "concert",
+    ];
+    let mut state = (minute as u64) * 1_000_003 + n as u64 * 7_919 + 1;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        WORDS[(state % WORDS.len() as u64) as usize]
+    };
+    let words: Vec<&str> = (0..7).map(|_| next()).collect();
+    format!("{} #{}", words.join(" "), next())
+}
+
+fn settings() -> Settings {
+    Settings {
+        burst_cells: 1 << 12,
+        ..Settings::default()
+    }
+}
+
+/// Ten hours of ordinary talk, 30 posts a minute, with whatever `extra` adds per minute.
+fn stream(extra: impl Fn(i64) -> Vec<Post>) -> Vec<Detection> {
+    let mut detectors = Detectors::new(settings());
+    let mut found = Vec::new();
+    for minute in 0..600 {
+        for n in 0..30 {
+            let platform = if n % 3 == 0 { "bluesky" } else { "twitter" };
+            let country = (n % 10 == 0).then_some("IR");
+            found.extend(detectors.observe(&post(minute, platform, &format!("user{n}"), &chatter(minute, n), country)));
+        }
+        for extra in extra(minute) {
+            found.extend(detectors.observe(&extra));
+        }
+    }
+    found.extend(detectors.finish());
+    found
+}
+
+#[test]
+fn an_ordinary_stream_raises_nothing() {
+    let found = stream(|_| Vec::new());
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn a_hashtag_rising_from_nothing_bursts_with_its_reason() {
+    let found = stream(|minute| {
+        if (300..330).contains(&minute) {
+            (0..12)
+                .map(|n| post(minute, "twitter", &format!("chanter{n}"), "allahu akbar from the rooftops #پشت_بام", None))
+                .collect()
+        } else {
+            Vec::new()
+        }
+    });
+    let burst = found
+        .iter()
+        .find(|found| found.kind == Kind::Burst && found.key == "#پشت_بام")
+        .unwrap_or_else(|| panic!("{found:#?}"));
+    assert_eq!(burst.detected_at.timestamp(), 1_781_222_400 + 302 * 60);
+    assert!(burst.reason.contains("24 posts in 2 minutes"), "{}", burst.reason);
+    assert_eq!(burst.samples.len(), 3);
+    // Reported once, not once per period.
+    assert_eq!(
+        found.iter().filter(|found| found.key == "#پشت_بام").count(),
+        1
+    );
+}
+
+#[test]
+fn a_platform_going_quiet_is_a_silence_and_so_is_a_country() {
+    let mut detectors = Detectors::new(settings());
+    let mut found = Vec::new();
+    for minute in 0..300 {
+        for n in 0..30 {
+            let platform = if n % 3 == 0 { "bluesky" } else { "twitter" };
+            if platform == "bluesky" && (200..260).contains(&minute) {
+                continue;
+            }
+            let country = (n % 10 == 1 && !(100..160).contains(&minute)).then_some("IR");
+            found.extend(detectors.observe(&post(minute, platform, &format!("user{n}"), &chatter(minute, n), country)));
+        }
+    }
+    let silences: Vec<(&str, i64)> = found
+        .iter()
+        .filter(|found| found.kind == Kind::Silence)
+        .map(|found| (found.key.as_str(), (found.detected_at.timestamp() - 1_781_222_400) / 60))
+        .collect();
+    // Bluesky, 20 posts a minute, is missed after one period; Iran, 3 a minute, after two
+    // (one period would expect only 6 posts, fewer than the 8 a silence needs).
+    assert_eq!(silences, [("country:IR", 104), ("platform:bluesky", 202)], "{found:#?}");
+}
+
+#[test]
+fn many_accounts_pasting_one_text_are_a_campaign_and_shares_are_not() {
+    let found = stream(|minute| {
+        if (200..220).contains(&minute) {
+            let opener = ["", "Truth: ", "FACT: "][minute as usize % 3];
+            vec![post(
+                minute,
+                "twitter",
+                &format!("sock{minute}"),
+                &format!("{opener}The election was fair and the people have spoken clearly #StabilityNow https://t.co/{minute}"),
+                None,
+            )]
+        } else {
+            Vec::new()
+        }
+    });
+    let campaign = found
+        .iter()
+        .find(|found| found.kind == Kind::Campaign)
+        .unwrap_or_else(|| panic!("{found:#?}"));
+    assert_eq!(campaign.accounts.len(), 8);
+    assert_eq!(campaign.accounts[0], "twitter:sock200");
+    assert!(campaign.reason.starts_with("8 accounts"), "{}", campaign.reason);
+    assert_eq!(found.iter().filter(|found| found.kind == Kind::Campaign).count(), 1);
+}
