@@ -1,7 +1,12 @@
 //! Bursts, in the spirit of SigniTrend (Schubert, Weiler and Kriegel, 2014): every key's count
 //! per period goes into a fixed table of hashed counters, each keeping an exponentially
-//! weighted mean and variance; a key whose count stands far above its counter's mean, by more
-//! than a noise floor, bursts.
+//! weighted mean and variance of the counts of the keys that share it.
+//!
+//! Each period, a key's count over the last 1, 2 and 4 periods is tested against what its
+//! counter's mean leads to expect: the chance of at least that many posts if they came at the
+//! usual rate (Poisson, widened by the counter's own overdispersion, variance over mean). A key
+//! bursts when that chance is below one in 10^`burst_score` and it has enough posts. A key
+//! rising from nothing is news within minutes; one that always swings is not.
 
 use std::collections::HashMap;
 
@@ -9,20 +14,25 @@ use starling_model::{Post, Timestamp};
 
 use crate::{Detection, Kind, Settings, hash};
 
-/// Weight of the newest period in the moving averages (about 30 periods of memory).
+/// Weight of the newest period in the moving mean (about 30 periods of memory).
 const ALPHA: f64 = 0.033;
-/// Added to the standard deviation: a key seen once or twice before is not news at three.
-const NOISE_FLOOR: f64 = 2.0;
+/// The variance learns slower, so that the start of a burst does not excuse the rest of it.
+const ALPHA_VARIANCE: f64 = 0.01;
+/// The smallest rate a count is compared with, per period.
+const RATE_FLOOR: f64 = 0.05;
 /// Periods to learn from before anything is called a burst.
-const WARMUP: u64 = 30;
+const WARMUP: u64 = 60;
 /// Periods after a burst during which the same key is not reported again.
-const COOLDOWN: u64 = 90;
-/// Posts kept as samples per key and period.
+const COOLDOWN: u64 = 180;
+/// The windows tested, in periods.
+const WINDOWS: [usize; 3] = [1, 2, 4];
+/// Posts kept as samples per key.
 const SAMPLES: usize = 3;
 
 #[derive(Default)]
-struct Seen {
-    count: u32,
+struct Recent {
+    /// Counts of the last periods, newest first.
+    counts: [u32; 4],
     first: Option<Timestamp>,
     samples: Vec<String>,
 }
@@ -31,18 +41,20 @@ pub(crate) struct Bursts {
     settings: Settings,
     mean: Vec<f32>,
     variance: Vec<f32>,
-    current: HashMap<String, Seen>,
+    /// Keys seen in the last four periods.
+    recent: HashMap<String, Recent>,
     /// Keys reported, and the period they were.
     reported: HashMap<String, u64>,
 }
 
 impl Bursts {
     pub fn new(settings: Settings) -> Bursts {
+        let cells = settings.burst_cells.next_power_of_two();
         Bursts {
             settings,
-            mean: vec![0.0; settings.burst_cells.next_power_of_two()],
-            variance: vec![0.0; settings.burst_cells.next_power_of_two()],
-            current: HashMap::new(),
+            mean: vec![0.0; cells],
+            variance: vec![0.0; cells],
+            recent: HashMap::new(),
             reported: HashMap::new(),
         }
     }
@@ -63,9 +75,15 @@ impl Bursts {
                 }
             }
         }
+        let tags: Vec<String> = keys
+            .iter()
+            .filter_map(|key| key.strip_prefix('#'))
+            .map(str::to_owned)
+            .collect();
         for token in starling_text::analyze(&post.text) {
             // Words of four letters or more; hashtags' words come as hashtags.
             if token.text.chars().count() >= 4
+                && !tags.contains(&token.text)
                 && !token.text.chars().all(|character| character.is_numeric())
             {
                 keys.push(token.text);
@@ -74,11 +92,14 @@ impl Bursts {
         keys.sort_unstable();
         keys.dedup();
         for key in keys {
-            let seen = self.current.entry(key).or_default();
-            seen.count += 1;
-            seen.first = Some(seen.first.map_or(post.created_at, |first| first.min(post.created_at)));
-            if seen.samples.len() < SAMPLES {
-                seen.samples.push(post.key.as_str().to_owned());
+            let recent = self.recent.entry(key).or_default();
+            recent.counts[0] += 1;
+            if recent.counts[1..].iter().all(|count| *count == 0) && recent.counts[0] == 1 {
+                recent.first = Some(post.created_at);
+                recent.samples.clear();
+            }
+            if recent.samples.len() < SAMPLES {
+                recent.samples.push(post.key.as_str().to_owned());
             }
         }
     }
@@ -86,35 +107,52 @@ impl Bursts {
     pub fn close(&mut self, end: Timestamp, epoch: u64) -> Vec<Detection> {
         let mut found = Vec::new();
         let mut totals: HashMap<usize, f64> = HashMap::new();
+        let mask = self.mean.len() - 1;
         let minutes = self.settings.epoch_secs as f64 / 60.0;
-        for (key, seen) in &self.current {
-            let cell = (hash(key, 0) as usize) & (self.mean.len() - 1);
-            *totals.entry(cell).or_default() += f64::from(seen.count);
-            let count = f64::from(seen.count);
-            let mean = f64::from(self.mean[cell]);
-            let deviation = f64::from(self.variance[cell]).max(0.0).sqrt();
-            let z = (count - mean) / (deviation + NOISE_FLOOR);
-            let quiet = self
-                .reported
-                .get(key)
-                .is_none_or(|when| epoch.saturating_sub(*when) > COOLDOWN);
-            if epoch > WARMUP
-                && seen.count >= self.settings.burst_min_posts
-                && z >= self.settings.burst_z
-                && quiet
+        for (key, recent) in &self.recent {
+            let cell = (hash(key, 0) as usize) & mask;
+            *totals.entry(cell).or_default() += f64::from(recent.counts[0]);
+            if epoch <= WARMUP
+                || self
+                    .reported
+                    .get(key)
+                    .is_some_and(|when| epoch.saturating_sub(*when) <= COOLDOWN)
+            {
+                continue;
+            }
+            let mean = f64::from(self.mean[cell]).max(RATE_FLOOR);
+            let dispersion = (f64::from(self.variance[cell]) / mean).max(1.0);
+            // The window where the count is least likely by chance.
+            let mut best: Option<(f64, u32, usize)> = None;
+            for window in WINDOWS {
+                let count: u32 = recent.counts[..window].iter().sum();
+                if count < self.settings.burst_min_posts {
+                    continue;
+                }
+                let score = -log10_poisson_tail(
+                    f64::from(count) / dispersion,
+                    mean * window as f64 / dispersion,
+                );
+                if best.is_none_or(|(top, ..)| score > top) {
+                    best = Some((score, count, window));
+                }
+            }
+            if let Some((score, count, window)) = best
+                && score >= self.settings.burst_score
             {
                 self.reported.insert(key.clone(), epoch);
+                let span = minutes * window as f64;
                 found.push(Detection {
                     kind: Kind::Burst,
                     key: key.clone(),
                     detected_at: end,
-                    first_seen: seen.first.unwrap_or(end),
-                    score: z,
+                    first_seen: recent.first.unwrap_or(end),
+                    score,
                     reason: format!(
-                        "{key}: {} posts in {minutes:.0} minutes, against a usual {mean:.1} ± {deviation:.1} (z = {z:.1})",
-                        seen.count
+                        "{key}: {count} posts in {span:.0} min, where {:.1} are usual (a chance of 1 in 10^{score:.0})",
+                        mean * window as f64
                     ),
-                    samples: seen.samples.clone(),
+                    samples: recent.samples.clone(),
                     accounts: Vec::new(),
                 });
             }
@@ -124,15 +162,59 @@ impl Bursts {
             let count = totals.get(&cell).copied().unwrap_or(0.0);
             let mean = f64::from(self.mean[cell]);
             let difference = count - mean;
-            let increment = ALPHA * difference;
-            self.mean[cell] = (mean + increment) as f32;
-            self.variance[cell] =
-                ((1.0 - ALPHA) * (f64::from(self.variance[cell]) + difference * increment)) as f32;
+            self.mean[cell] = (mean + ALPHA * difference) as f32;
+            self.variance[cell] = ((1.0 - ALPHA_VARIANCE)
+                * (f64::from(self.variance[cell]) + ALPHA_VARIANCE * difference * difference))
+                as f32;
         }
-        self.current.clear();
+        // Shift the recent counts; forget keys not seen for four periods.
+        self.recent.retain(|_, recent| {
+            recent.counts.rotate_right(1);
+            recent.counts[0] = 0;
+            recent.counts.iter().any(|count| *count > 0)
+        });
         self.reported
             .retain(|_, when| epoch.saturating_sub(*when) <= COOLDOWN);
         found.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.key.cmp(&b.key)));
         found
+    }
+}
+
+/// log10 of the chance that a Poisson variable of mean `rate` is at least `count`.
+fn log10_poisson_tail(count: f64, rate: f64) -> f64 {
+    let count = count.floor().max(0.0);
+    if count <= rate {
+        return 0.0;
+    }
+    // ln P(X = count), then the terms after it, each rate / (k + 1) times the one before.
+    let mut ln_factorial = 0.0;
+    let mut k = 2.0;
+    while k <= count {
+        ln_factorial += f64::ln(k);
+        k += 1.0;
+    }
+    let ln_first = -rate + count * rate.ln() - ln_factorial;
+    let mut sum = 1.0;
+    let mut term = 1.0;
+    let mut k = count;
+    while term > 1e-15 * sum {
+        term *= rate / (k + 1.0);
+        sum += term;
+        k += 1.0;
+    }
+    (ln_first + sum.ln()) / std::f64::consts::LN_10
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn poisson_tails_are_right() {
+        // P(X >= 3 | 1) = 1 - e^-1 (1 + 1 + 1/2) = 0.080301...
+        assert!((super::log10_poisson_tail(3.0, 1.0) - 0.080_301_397_f64.log10()).abs() < 1e-9);
+        // P(X >= 1 | 0.5) = 1 - e^-0.5
+        assert!(
+            (super::log10_poisson_tail(1.0, 0.5) - (1.0 - (-0.5f64).exp()).log10()).abs() < 1e-9
+        );
+        assert_eq!(super::log10_poisson_tail(2.0, 5.0), 0.0);
     }
 }

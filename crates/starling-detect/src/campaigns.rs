@@ -1,6 +1,11 @@
 //! Copy-paste campaigns: posts whose texts are near-identical (MinHash over word pairs, with
 //! locality-sensitive hashing to find them), from many distinct accounts within a short time.
 //! Shares (retweets, boosts) are not counted: repeating by sharing is what sharing is for.
+//! Only a text first seen after the stream's first two hours, taken up by enough accounts
+//! within the window from its first post, and posted again by them (1.3 posts per account or
+//! more), is a campaign: texts people repeat all the time (slogans, greetings, a bot's daily
+//! message) are already there when the stream starts, or spread slower, and a sentence many
+//! people happen to write about the same news comes once from each.
 
 use std::collections::{HashMap, HashSet};
 
@@ -27,8 +32,15 @@ struct Cluster {
     reported: bool,
 }
 
+/// Seconds of stream during which every text is new, and none is called a campaign.
+const WARMUP_SECS: i64 = 2 * 3600;
+/// Posts per account a campaign needs: its accounts post the text again and again, where a
+/// phrase many people happen to write comes once from each.
+const REPEATS: f64 = 1.3;
+
 pub(crate) struct Campaigns {
     settings: Settings,
+    start: Option<Timestamp>,
     next: u64,
     clusters: HashMap<u64, Cluster>,
     by_band: HashMap<u64, u64>,
@@ -38,6 +50,7 @@ impl Campaigns {
     pub fn new(settings: Settings) -> Campaigns {
         Campaigns {
             settings,
+            start: None,
             next: 0,
             clusters: HashMap::new(),
             by_band: HashMap::new(),
@@ -45,6 +58,7 @@ impl Campaigns {
     }
 
     pub fn observe(&mut self, post: &Post) -> Option<Detection> {
+        let start = *self.start.get_or_insert(post.created_at);
         if post.share_of.is_some() {
             return None;
         }
@@ -71,10 +85,19 @@ impl Campaigns {
                 hash(&text, 100 + band as u64)
             })
             .collect();
-        let existing = bands
+        let mut hits: Vec<u64> = bands
             .iter()
-            .find_map(|band| self.by_band.get(band).copied())
-            .filter(|id| self.clusters.contains_key(id));
+            .filter_map(|band| self.by_band.get(band).copied())
+            .filter(|id| self.clusters.contains_key(id))
+            .collect();
+        hits.sort_unstable();
+        hits.dedup();
+        // Variants that began apart ("Truth: …", "RT this: …") meet through this post: one
+        // cluster from then on.
+        for other in hits.iter().skip(1) {
+            self.merge(hits[0], *other);
+        }
+        let existing = hits.first().copied();
         let id = existing.unwrap_or_else(|| {
             self.next += 1;
             self.clusters.insert(
@@ -110,7 +133,9 @@ impl Campaigns {
         }
         let span = (cluster.last - cluster.first).num_seconds();
         if !cluster.reported
+            && (cluster.first - start).num_seconds() >= WARMUP_SECS
             && cluster.accounts.len() >= settings.campaign_accounts
+            && cluster.posts as f64 >= REPEATS * cluster.accounts.len() as f64
             && span <= settings.campaign_window_secs
         {
             cluster.reported = true;
@@ -131,6 +156,33 @@ impl Campaigns {
             });
         }
         None
+    }
+
+    /// Moves cluster `from` into `into`.
+    fn merge(&mut self, into: u64, from: u64) {
+        let Some(from) = self.clusters.remove(&from) else {
+            return;
+        };
+        for band in &from.bands {
+            self.by_band.insert(*band, into);
+        }
+        if let Some(cluster) = self.clusters.get_mut(&into) {
+            for account in from.order {
+                if cluster.accounts.insert(account.clone()) {
+                    cluster.order.push(account);
+                }
+            }
+            cluster.posts += from.posts;
+            cluster.first = cluster.first.min(from.first);
+            cluster.last = cluster.last.max(from.last);
+            for sample in from.samples {
+                if cluster.samples.len() < SAMPLES {
+                    cluster.samples.push(sample);
+                }
+            }
+            cluster.bands.extend(from.bands);
+            cluster.reported |= from.reported;
+        }
     }
 
     /// Forgets clusters quiet for longer than the window: memory stays bounded.

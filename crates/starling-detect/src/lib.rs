@@ -62,8 +62,8 @@ pub struct Detection {
     /// When it began to show (the first post of the burst or campaign; the last post seen
     /// before the silence).
     pub first_seen: Timestamp,
-    /// How strong: a burst's z-score, a campaign's number of accounts, how many times fewer
-    /// posts a silence has than expected.
+    /// How strong: for a burst, how unlikely its count was by chance (1 in 10 to this power);
+    /// a campaign's number of accounts; how many times fewer posts a silence has than expected.
     pub score: f64,
     /// Why, in words.
     pub reason: String,
@@ -81,10 +81,10 @@ pub struct Settings {
     pub epoch_secs: i64,
     /// Hashed counters for bursts (a power of two): more, fewer keys sharing one.
     pub burst_cells: usize,
-    /// A burst needs at least this many posts in a period.
+    /// A burst needs at least this many posts (in the window tested).
     pub burst_min_posts: u32,
-    /// And a z-score at least this high.
-    pub burst_z: f64,
+    /// And a count at least this unlikely by chance: 1 in 10 to this power.
+    pub burst_score: f64,
     /// A campaign needs at least this many distinct accounts.
     pub campaign_accounts: usize,
     /// Within this many seconds.
@@ -98,13 +98,13 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Settings {
         Settings {
-            epoch_secs: 120,
+            epoch_secs: 60,
             burst_cells: 1 << 18,
             burst_min_posts: 8,
-            burst_z: 6.0,
-            campaign_accounts: 8,
-            campaign_window_secs: 2 * 3600,
-            silence_min_expected: 8.0,
+            burst_score: 10.0,
+            campaign_accounts: 10,
+            campaign_window_secs: 30 * 60,
+            silence_min_expected: 15.0,
             silence_ratio: 0.1,
         }
     }

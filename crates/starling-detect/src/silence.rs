@@ -1,7 +1,14 @@
 //! Silence: a platform or a country posting far less than its usual share of the stream.
-//! Each scope's share is a slowly moving average (not learned while it is silent); each period,
-//! the posts it should have had over the last 1 to 32 periods are compared with those it had,
+//! Each scope's share is a slowly moving average, learned from periods as they leave the
+//! longest window (so a silence that has begun is never learned as the new normal before it
+//! can be noticed), and not while the scope is silent; each period,
+//! the posts it should have had over the last 1 to 128 periods are compared with those it had,
 //! so a busy platform is found silent within minutes and a sparse country within the hour.
+//!
+//! People sleep: a country's share of the stream falls every night. So each scope also learns
+//! its share for each hour of the day, across days, and where that is known it is what a
+//! period is expected to hold. A country is judged only by its hours (from its second day);
+//! a platform, by its recent share until its hours are known.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -10,12 +17,17 @@ use starling_model::{Post, Timestamp};
 use crate::{Detection, Kind, Settings};
 
 const ALPHA: f64 = 0.02;
-const WINDOWS: [usize; 6] = [1, 2, 4, 8, 16, 32];
-const WARMUP: u64 = 30;
+const WINDOWS: [usize; 8] = [1, 2, 4, 8, 16, 32, 64, 128];
+const WARMUP: u64 = 128 + 30;
 
 #[derive(Default)]
 struct Scope {
     share: f64,
+    /// Periods learned from so far.
+    learned: u64,
+    /// The share for each hour of the day (UTC), and the periods each was learned from.
+    hourly: [f64; 24],
+    hourly_learned: [u32; 24],
     /// Posts per period, newest last.
     counts: VecDeque<u64>,
     current: u64,
@@ -23,10 +35,28 @@ struct Scope {
     silent: bool,
 }
 
+/// Periods of an hour a scope must have been seen in before its share for that hour counts.
+const HOUR_LEARNED: u32 = 60;
+
+impl Scope {
+    /// The share expected in a period of `hour`, when known.
+    fn expected_share(&self, hour: usize, country: bool) -> Option<f64> {
+        if self.hourly_learned[hour] >= HOUR_LEARNED {
+            Some(self.hourly[hour])
+        } else if country {
+            None
+        } else {
+            Some(self.share)
+        }
+    }
+}
+
 pub(crate) struct Silence {
     settings: Settings,
     scopes: BTreeMap<String, Scope>,
     totals: VecDeque<u64>,
+    /// The hour of the day of each period in `totals`.
+    hours: VecDeque<usize>,
     total: u64,
 }
 
@@ -36,6 +66,7 @@ impl Silence {
             settings,
             scopes: BTreeMap::new(),
             totals: VecDeque::new(),
+            hours: VecDeque::new(),
             total: 0,
         }
     }
@@ -60,27 +91,51 @@ impl Silence {
     pub fn close(&mut self, end: Timestamp, epoch: u64) -> Vec<Detection> {
         let longest = WINDOWS[WINDOWS.len() - 1];
         self.totals.push_back(self.total);
-        if self.totals.len() > longest {
-            self.totals.pop_front();
-        }
-        let total = self.total;
+        let period_start = end - chrono::Duration::seconds(self.settings.epoch_secs);
+        self.hours
+            .push_back(chrono::Timelike::hour(&period_start) as usize);
+        let leaving_total = if self.totals.len() > longest {
+            self.hours.pop_front();
+            self.totals.pop_front()
+        } else {
+            None
+        };
+        let leaving_hour = self.hours.front().copied();
         self.total = 0;
         let minutes = self.settings.epoch_secs / 60;
         let mut found = Vec::new();
         for (name, scope) in &mut self.scopes {
             scope.counts.push_back(scope.current);
-            if scope.counts.len() > longest {
-                scope.counts.pop_front();
-            }
+            let leaving = if scope.counts.len() > longest {
+                scope.counts.pop_front()
+            } else {
+                None
+            };
             // The window where the shortfall is clearest.
             let mut worst: Option<(f64, u64, f64, usize)> = None;
             for window in WINDOWS {
                 if window > scope.counts.len() {
                     break;
                 }
+                let country = name.starts_with("country:");
                 let seen: u64 = scope.counts.iter().rev().take(window).sum();
-                let all: u64 = self.totals.iter().rev().take(window).sum();
-                let expected = scope.share * all as f64;
+                let mut expected = 0.0;
+                let mut known = true;
+                for (total, hour) in self
+                    .totals
+                    .iter()
+                    .rev()
+                    .zip(self.hours.iter().rev())
+                    .take(window)
+                {
+                    match scope.expected_share(*hour, country) {
+                        Some(share) => expected += share * *total as f64,
+                        None => known = false,
+                    }
+                }
+                if !known {
+                    continue;
+                }
                 if expected >= self.settings.silence_min_expected
                     && (seen as f64) <= self.settings.silence_ratio * expected
                 {
@@ -100,9 +155,8 @@ impl Silence {
                         first_seen: scope.last_post.unwrap_or(end),
                         score: ratio,
                         reason: format!(
-                            "{name}: {seen} posts in the last {} minutes where about {expected:.0} were expected (its usual {:.1}% of the stream)",
-                            window as i64 * minutes,
-                            scope.share * 100.0
+                            "{name}: {seen} posts in the last {} minutes where about {expected:.0} were expected (its usual share of the stream at this hour)",
+                            window as i64 * minutes
                         ),
                         samples: Vec::new(),
                         accounts: Vec::new(),
@@ -110,20 +164,30 @@ impl Silence {
                 }
                 Some(_) => {}
                 None => {
-                    let recent: u64 = scope.counts.iter().rev().take(2).sum();
-                    let all: u64 = self.totals.iter().rev().take(2).sum();
-                    // Back to at least half its share: no longer silent, and learning again.
-                    if scope.silent && recent as f64 >= 0.5 * scope.share * all as f64 {
+                    let recent: u64 = scope.counts.iter().rev().take(16).sum();
+                    let all: u64 = self.totals.iter().rev().take(16).sum();
+                    // Back to half its share (or, for a sparse scope, posting at all) over the
+                    // last 16 periods: no longer silent, and learning again.
+                    let needed = (0.5 * scope.share * all as f64).max(1.0);
+                    if scope.silent && recent as f64 >= needed {
                         scope.silent = false;
                     }
-                    if !scope.silent && total > 0 {
-                        let share = scope.current as f64 / total as f64;
-                        scope.share = if epoch <= 1 {
-                            share
-                        } else {
-                            scope.share + ALPHA * (share - scope.share)
-                        };
-                    }
+                }
+            }
+            if !scope.silent
+                && let (Some(count), Some(total)) = (leaving, leaving_total)
+                && total > 0
+            {
+                // A plain average at first, then a moving one.
+                let share = count as f64 / total as f64;
+                scope.learned += 1;
+                let weight = ALPHA.max(1.0 / scope.learned as f64);
+                scope.share += weight * (share - scope.share);
+                if let Some(hour) = leaving_hour {
+                    scope.hourly_learned[hour] += 1;
+                    // Within an hour's first 60 periods a plain average; then days weigh in.
+                    let weight = (1.0 / f64::from(scope.hourly_learned[hour])).max(0.005);
+                    scope.hourly[hour] += weight * (share - scope.hourly[hour]);
                 }
             }
             scope.current = 0;

@@ -208,6 +208,8 @@ impl Indexer<'_> {
 pub enum SortBy {
     /// Newest first.
     Time,
+    /// Oldest first (a replay).
+    Oldest,
     /// Best match first (BM25).
     Relevance,
 }
@@ -408,6 +410,15 @@ impl SearchIndex {
                 .into_iter()
                 .map(|(_, address)| address)
                 .collect(),
+            SortBy::Oldest => searcher
+                .search(
+                    compiled.as_ref(),
+                    &TopDocs::with_limit(limit).order_by_fast_field::<i64>("created", Order::Asc),
+                )
+                .map_err(fail)?
+                .into_iter()
+                .map(|(_, address)| address)
+                .collect(),
             SortBy::Relevance => searcher
                 .search(
                     compiled.as_ref(),
@@ -603,17 +614,18 @@ fn regex_escape(text: &str) -> String {
     escaped
 }
 
-/// Every post matching `query`, newest first, streamed to `each` (the export path: no limit,
+/// Every post matching `query`, in the order asked for, streamed to `each` (the export path: no limit,
 /// memory for the matching keys only).
 pub fn for_each_match(
     archive: &crate::Store,
     index: &SearchIndex,
     query: &StarlingQuery,
     now: Timestamp,
+    sort: SortBy,
     mut each: impl FnMut(Post) -> Result<(), StoreError>,
 ) -> Result<usize, StoreError> {
-    let first = index.search(query, now, SortBy::Time, 1)?;
-    let all = index.search(query, now, SortBy::Time, first.total.max(1))?;
+    let first = index.search(query, now, sort, 1)?;
+    let all = index.search(query, now, sort, first.total.max(1))?;
     let mut written = 0;
     for key in &all.keys {
         let Some(post) = archive.get(key)? else {

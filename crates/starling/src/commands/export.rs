@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use starling_model::{Post, Timestamp};
-use starling_store::{StoreError, for_each_match};
+use starling_store::{SortBy, StoreError, for_each_match};
 
 use super::{Context, open_for_query};
 
@@ -73,7 +73,7 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
             writer
                 .write_record(CSV_COLUMNS)
                 .map_err(|error| io(error.into()))?;
-            let count = for_each_match(&store, &index, &query, now, |post| {
+            let count = for_each_match(&store, &index, &query, now, SortBy::Time, |post| {
                 writer
                     .write_record(csv_row(&post))
                     .map_err(|error| io(error.into()))
@@ -81,7 +81,7 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
             writer.flush().map_err(io)?;
             count
         }
-        "jsonl" => for_each_match(&store, &index, &query, now, |post| {
+        "jsonl" => for_each_match(&store, &index, &query, now, SortBy::Time, |post| {
             serde_json::to_writer(&mut *output, &post).map_err(|error| io(error.into()))?;
             output.write_all(b"\n").map_err(io)
         })?,
@@ -94,7 +94,7 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
             let file =
                 File::create(path).with_context(|| format!("creating {}", path.display()))?;
             let mut writer = ParquetOut::new(BufWriter::new(file))?;
-            let count = for_each_match(&store, &index, &query, now, |post| {
+            let count = for_each_match(&store, &index, &query, now, SortBy::Time, |post| {
                 writer
                     .push(&post)
                     .map_err(|error| io(std::io::Error::other(error.to_string())))
@@ -102,11 +102,11 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
             writer.finish()?;
             count
         }
-        "raw" => for_each_match(&store, &index, &query, now, |post| {
+        "raw" => for_each_match(&store, &index, &query, now, SortBy::Time, |post| {
             output.write_all(post.raw.as_bytes()).map_err(io)?;
             output.write_all(b"\n").map_err(io)
         })?,
-        _ => for_each_match(&store, &index, &query, now, |post| {
+        _ => for_each_match(&store, &index, &query, now, SortBy::Time, |post| {
             writeln!(output, "{}", post.id).map_err(io)
         })?,
     };

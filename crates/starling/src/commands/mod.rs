@@ -3,6 +3,7 @@
 pub mod analyze;
 pub mod bench;
 pub mod demo;
+pub mod detect;
 pub mod export;
 pub mod import;
 pub mod search;

@@ -1,0 +1,371 @@
+//! `starling detect`: replay archived posts through the detectors and print what they notice;
+//! `starling eval detect`: measure the detectors on generated scenarios against their ground
+//! truth.
+
+use std::collections::HashSet;
+use std::io::Write;
+
+use serde::Serialize;
+use starling_detect::{Detection, Detectors, Kind, Settings};
+use starling_model::{Post, Source};
+use starling_simulate::{Config, Event, Generator, SilenceScope};
+use starling_store::{SortBy, for_each_match};
+
+use super::Context;
+use crate::terminal::{self, safe};
+
+/// Flags of `starling detect`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Replay only the posts matching this query [default: every archived post]
+    query: Option<String>,
+    /// From this time (RFC 3339, or relative like -24h).
+    #[arg(long, value_name = "TIME")]
+    since: Option<String>,
+    /// Until this time (RFC 3339, or relative like -1h).
+    #[arg(long, value_name = "TIME")]
+    until: Option<String>,
+    /// Only these kinds (burst, campaign, silence), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    kind: Vec<String>,
+    /// What "now" is for relative times (RFC 3339) [default: the clock]
+    #[arg(long, value_name = "TIME")]
+    now: Option<chrono::DateTime<chrono::Utc>>,
+    /// One JSON object per detection.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Result<()> {
+    let mut text = args.query.clone().map_or_else(
+        || "since:1970-01-01".to_owned(),
+        |query| format!("({query})"),
+    );
+    if let Some(since) = &args.since {
+        text.push_str(&format!(" since:{since}"));
+    }
+    if let Some(until) = &args.until {
+        text.push_str(&format!(" until:{until}"));
+    }
+    for kind in &args.kind {
+        anyhow::ensure!(
+            ["burst", "campaign", "silence"].contains(&kind.as_str()),
+            "--kind {kind:?}: the kinds are burst, campaign and silence"
+        );
+    }
+    let (query, store, index) = super::open_for_query(context, &text)?;
+    let now = args.now.unwrap_or_else(chrono::Utc::now);
+    let mut detectors = Detectors::new(Settings::default());
+    let mut found = Vec::new();
+    let posts = for_each_match(&store, &index, &query, now, SortBy::Oldest, |post| {
+        found.extend(detectors.observe(&post));
+        Ok(())
+    })?;
+    found.extend(detectors.finish());
+    found.retain(|detection| {
+        args.kind.is_empty() || args.kind.iter().any(|kind| kind == detection.kind.as_str())
+    });
+    if args.json {
+        for detection in &found {
+            serde_json::to_writer(&mut *stdout, detection)?;
+            writeln!(stdout)?;
+        }
+        return Ok(());
+    }
+    writeln!(
+        stdout,
+        "{} posts replayed in creation order: {} bursts, {} campaigns, {} silences",
+        terminal::count(posts as u64),
+        found
+            .iter()
+            .filter(|found| found.kind == Kind::Burst)
+            .count(),
+        found
+            .iter()
+            .filter(|found| found.kind == Kind::Campaign)
+            .count(),
+        found
+            .iter()
+            .filter(|found| found.kind == Kind::Silence)
+            .count(),
+    )?;
+    for detection in &found {
+        writeln!(
+            stdout,
+            "{}  {:<8} {}",
+            detection.detected_at.format("%Y-%m-%d %H:%M"),
+            detection.kind.as_str(),
+            safe(&detection.reason)
+        )?;
+    }
+    Ok(())
+}
+
+/// Flags of `starling eval`.
+#[derive(Debug, clap::Args)]
+pub struct EvalArgs {
+    #[command(subcommand)]
+    what: EvalWhat,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum EvalWhat {
+    /// Precision, recall and delay of the detectors on generated scenarios' ground truth.
+    Detect(EvalDetectArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct EvalDetectArgs {
+    /// Posts per scenario.
+    #[arg(long, default_value_t = 200_000)]
+    posts: u64,
+    /// Scenario seeds, comma-separated: one scenario each.
+    #[arg(long, value_delimiter = ',', default_value = "2009,1979,2022")]
+    seeds: Vec<u64>,
+    /// One JSON object per kind of detection.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct Score {
+    kind: &'static str,
+    events: usize,
+    found: usize,
+    recall: f64,
+    detections: usize,
+    explained: usize,
+    precision: f64,
+    /// Minutes of stream time from each found event's start to its detection.
+    delays_minutes: Vec<f64>,
+    median_delay_minutes: Option<f64>,
+}
+
+pub fn eval(args: EvalArgs, stdout: &mut dyn Write) -> anyhow::Result<()> {
+    let EvalWhat::Detect(args) = args.what;
+    let mut scores = [
+        Score {
+            kind: "burst",
+            ..Score::default()
+        },
+        Score {
+            kind: "campaign",
+            ..Score::default()
+        },
+        Score {
+            kind: "silence",
+            ..Score::default()
+        },
+    ];
+    for seed in &args.seeds {
+        let mut generator = Generator::new(Config {
+            posts: args.posts,
+            seed: *seed,
+            ..Config::default()
+        })
+        .map_err(|error| anyhow::anyhow!("cannot generate: {error}"))?;
+        let source = Source::Generated("eval".into());
+        let context = starling_formats::Context::new(&source, chrono::DateTime::UNIX_EPOCH);
+        let mut posts: Vec<Post> = Vec::new();
+        for output in generator.by_ref() {
+            posts.extend(starling_formats::decode(output.format, &output.bytes, &context).posts);
+        }
+        posts.sort_by_key(|post| post.created_at);
+        let mut detectors = Detectors::new(Settings::default());
+        let mut found = Vec::new();
+        for post in &posts {
+            found.extend(detectors.observe(post));
+        }
+        found.extend(detectors.finish());
+        score(
+            &mut scores,
+            generator.ground_truth().events.as_slice(),
+            &posts,
+            &found,
+        );
+    }
+    for score in &mut scores {
+        score.recall = score.found as f64 / score.events.max(1) as f64;
+        score.precision = score.explained as f64 / score.detections.max(1) as f64;
+        let mut delays = score.delays_minutes.clone();
+        delays.sort_by(f64::total_cmp);
+        score.median_delay_minutes = delays.get(delays.len() / 2).copied();
+    }
+    if args.json {
+        for score in &scores {
+            serde_json::to_writer(&mut *stdout, score)?;
+            writeln!(stdout)?;
+        }
+        return Ok(());
+    }
+    writeln!(
+        stdout,
+        "{} scenarios of {} posts (seeds {:?}):",
+        args.seeds.len(),
+        terminal::count(args.posts),
+        args.seeds
+    )?;
+    writeln!(
+        stdout,
+        "  {:<9} {:>7} {:>6} {:>7} {:>11} {:>10} {:>10} {:>14}",
+        "kind", "events", "found", "recall", "detections", "explained", "precision", "median delay"
+    )?;
+    for score in &scores {
+        writeln!(
+            stdout,
+            "  {:<9} {:>7} {:>6} {:>7.2} {:>11} {:>10} {:>10.2} {:>14}",
+            score.kind,
+            score.events,
+            score.found,
+            score.recall,
+            score.detections,
+            score.explained,
+            score.precision,
+            score
+                .median_delay_minutes
+                .map_or_else(|| "-".to_owned(), |minutes| format!("{minutes:.1} min"))
+        )?;
+    }
+    Ok(())
+}
+
+/// Scores one scenario's detections against its ground truth.
+///
+/// Recall: an injected burst is found by a burst of its hashtag during it; a campaign by a
+/// campaign most of whose accounts are the campaign's, during it or within two hours; a
+/// silence by a silence of its platform or country during it. Precision: a burst is
+/// explained when most of its sample posts belong to an injected event (they carry the
+/// burst's or the campaign's hashtag, or one of the story's terms); a campaign when most of
+/// its accounts are the campaign's; a silence when it falls inside an injected silence.
+fn score(scores: &mut [Score; 3], events: &[Event], posts: &[Post], found: &[Detection]) {
+    let by_key: std::collections::HashMap<&str, &Post> =
+        posts.iter().map(|post| (post.key.as_str(), post)).collect();
+    let mut event_words: Vec<String> = Vec::new();
+    let mut campaign_accounts: HashSet<String> = HashSet::new();
+    for event in events {
+        match event {
+            Event::Burst { key, .. } => event_words.push(key.to_lowercase()),
+            Event::Campaign {
+                hashtag, accounts, ..
+            } => {
+                event_words.push(hashtag.to_lowercase());
+                // Bluesky posts name their author by DID: accounts are matched by either.
+                for account in accounts {
+                    campaign_accounts.insert(format!("{}:{}", account.platform, account.handle));
+                    campaign_accounts.insert(format!("{}:{}", account.platform, account.id));
+                }
+            }
+            Event::Story { terms, .. } => {
+                event_words.extend(terms.iter().map(|term| term.to_lowercase()));
+            }
+            Event::Silence { .. } => {}
+        }
+    }
+    let belongs = |key: &str| {
+        by_key.get(key).is_some_and(|post| {
+            let text = post.text.to_lowercase();
+            event_words.iter().any(|word| text.contains(word.as_str()))
+        })
+    };
+    let mostly_campaign = |detection: &Detection| {
+        let ours = detection
+            .accounts
+            .iter()
+            .filter(|account| campaign_accounts.contains(account.as_str()))
+            .count();
+        ours * 5 >= detection.accounts.len() * 4
+    };
+    let minutes = |from: chrono::DateTime<chrono::Utc>, to: chrono::DateTime<chrono::Utc>| {
+        (to - from).num_seconds() as f64 / 60.0
+    };
+    for event in events {
+        match event {
+            Event::Burst {
+                key, start, end, ..
+            } => {
+                scores[0].events += 1;
+                let tag = format!(
+                    "#{}",
+                    starling_text::normalize_word(key.trim_start_matches('#'))
+                );
+                if let Some(hit) = found.iter().find(|found| {
+                    found.kind == Kind::Burst
+                        && found.key == tag
+                        && found.detected_at >= *start
+                        && found.detected_at <= *end
+                }) {
+                    scores[0].found += 1;
+                    scores[0]
+                        .delays_minutes
+                        .push(minutes(*start, hit.detected_at));
+                }
+            }
+            Event::Campaign { start, end, .. } => {
+                scores[1].events += 1;
+                if let Some(hit) = found.iter().find(|found| {
+                    found.kind == Kind::Campaign
+                        && mostly_campaign(found)
+                        && found.detected_at >= *start
+                        && found.detected_at <= *end + chrono::Duration::hours(2)
+                }) {
+                    scores[1].found += 1;
+                    scores[1]
+                        .delays_minutes
+                        .push(minutes(*start, hit.detected_at));
+                }
+            }
+            Event::Silence {
+                scope,
+                key,
+                start,
+                end,
+                ..
+            } => {
+                scores[2].events += 1;
+                let name = match scope {
+                    SilenceScope::Platform => format!("platform:{key}"),
+                    SilenceScope::Country => format!("country:{key}"),
+                };
+                if let Some(hit) = found.iter().find(|found| {
+                    found.kind == Kind::Silence
+                        && found.key == name
+                        && found.detected_at >= *start
+                        && found.detected_at <= *end
+                }) {
+                    scores[2].found += 1;
+                    scores[2]
+                        .delays_minutes
+                        .push(minutes(*start, hit.detected_at));
+                }
+            }
+            Event::Story { .. } => {}
+        }
+    }
+    for detection in found {
+        match detection.kind {
+            Kind::Burst => {
+                scores[0].detections += 1;
+                let ours = detection.samples.iter().filter(|key| belongs(key)).count();
+                if ours * 2 > detection.samples.len() {
+                    scores[0].explained += 1;
+                }
+            }
+            Kind::Campaign => {
+                scores[1].detections += 1;
+                if mostly_campaign(detection) {
+                    scores[1].explained += 1;
+                }
+            }
+            Kind::Silence => {
+                scores[2].detections += 1;
+                let inside = events.iter().any(|event| {
+                    matches!(event, Event::Silence { start, end, .. }
+                        if detection.detected_at >= *start && detection.detected_at <= *end)
+                });
+                if inside {
+                    scores[2].explained += 1;
+                }
+            }
+        }
+    }
+}
