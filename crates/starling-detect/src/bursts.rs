@@ -41,6 +41,9 @@ pub(crate) struct Bursts {
     settings: Settings,
     mean: Vec<f32>,
     variance: Vec<f32>,
+    /// The last period each counter has learned; the periods since, it had no key, and it
+    /// learns them (as zeros) when next used.
+    learned: Vec<u32>,
     /// Keys seen in the last four periods.
     recent: HashMap<String, Recent>,
     /// Keys reported, and the period they were.
@@ -54,6 +57,7 @@ impl Bursts {
             settings,
             mean: vec![0.0; cells],
             variance: vec![0.0; cells],
+            learned: vec![0; cells],
             recent: HashMap::new(),
             reported: HashMap::new(),
         }
@@ -109,6 +113,15 @@ impl Bursts {
         let mut totals: HashMap<usize, f64> = HashMap::new();
         let mask = self.mean.len() - 1;
         let minutes = self.settings.epoch_secs as f64 / 60.0;
+        let period = u32::try_from(epoch).unwrap_or(u32::MAX);
+        let cells: Vec<usize> = self
+            .recent
+            .keys()
+            .map(|key| (hash(key, 0) as usize) & mask)
+            .collect();
+        for cell in cells {
+            self.catch_up(cell, period);
+        }
         for (key, recent) in &self.recent {
             let cell = (hash(key, 0) as usize) & mask;
             *totals.entry(cell).or_default() += f64::from(recent.counts[0]);
@@ -157,15 +170,10 @@ impl Bursts {
                 });
             }
         }
-        // Every counter learns this period, those with no key in it as zero.
-        for cell in 0..self.mean.len() {
-            let count = totals.get(&cell).copied().unwrap_or(0.0);
-            let mean = f64::from(self.mean[cell]);
-            let difference = count - mean;
-            self.mean[cell] = (mean + ALPHA * difference) as f32;
-            self.variance[cell] = ((1.0 - ALPHA_VARIANCE)
-                * (f64::from(self.variance[cell]) + ALPHA_VARIANCE * difference * difference))
-                as f32;
+        // The counters of this period's keys learn it (the others, later, as zeros).
+        for (cell, count) in totals {
+            self.learn(cell, count);
+            self.learned[cell] = period;
         }
         // Shift the recent counts; forget keys not seen for four periods.
         self.recent.retain(|_, recent| {
@@ -177,6 +185,27 @@ impl Bursts {
             .retain(|_, when| epoch.saturating_sub(*when) <= COOLDOWN);
         found.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.key.cmp(&b.key)));
         found
+    }
+}
+
+impl Bursts {
+    /// Lets `cell` learn the periods before `period` it had no key in, as zeros.
+    fn catch_up(&mut self, cell: usize, period: u32) {
+        let missed = period.saturating_sub(self.learned[cell]).saturating_sub(1);
+        // After a few hundred empty periods a counter is at rest: the rest change nothing.
+        for _ in 0..missed.min(400) {
+            self.learn(cell, 0.0);
+        }
+        self.learned[cell] = period.saturating_sub(1).max(self.learned[cell]);
+    }
+
+    fn learn(&mut self, cell: usize, count: f64) {
+        let mean = f64::from(self.mean[cell]);
+        let difference = count - mean;
+        self.mean[cell] = (mean + ALPHA * difference) as f32;
+        self.variance[cell] = ((1.0 - ALPHA_VARIANCE)
+            * (f64::from(self.variance[cell]) + ALPHA_VARIANCE * difference * difference))
+            as f32;
     }
 }
 

@@ -1,4 +1,4 @@
-//! `starling watch` and matching on import, as a user runs them.
+//! `starling watch` (and matching on import) and `starling detect`, as a user runs them.
 #![allow(
     clippy::unwrap_used,
     reason = "a test that cannot unwrap has failed, and says where"
@@ -171,4 +171,86 @@ fn watches_are_saved_matched_on_import_counted_once_and_listed() {
         .map(|line| line["name"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(names, ["from-config", "quiet"]);
+}
+
+#[test]
+fn detect_replays_the_archive_and_explains_what_it_notices() {
+    let temp = tempfile::tempdir().unwrap();
+    let scenario = temp.path().join("scenario");
+    let data = temp.path().join("data");
+    let data_dir = data.to_str().unwrap();
+    stdout(&starling(&[
+        "simulate",
+        "--posts",
+        "30000",
+        "--out",
+        scenario.to_str().unwrap(),
+    ]));
+    let truth: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(scenario.join("ground-truth.json")).unwrap())
+            .unwrap();
+    std::fs::remove_file(scenario.join("ground-truth.json")).unwrap();
+    stdout(&starling(&[
+        "--data-dir",
+        data_dir,
+        "import",
+        scenario.to_str().unwrap(),
+    ]));
+    let found = json_lines(&stdout(&starling(&[
+        "--data-dir",
+        data_dir,
+        "detect",
+        "--json",
+    ])));
+    for detection in &found {
+        for field in ["kind", "key", "detected_at", "score", "reason", "samples"] {
+            assert!(
+                detection.get(field).is_some(),
+                "{field} missing in {detection}"
+            );
+        }
+    }
+    // The injected Bluesky blackout (about 2 posts a minute at this size) is noticed within
+    // 20 minutes of its start, and said why.
+    let silence = truth["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|event| event["kind"] == "silence" && event["scope"] == "platform")
+        .unwrap();
+    let start: chrono::DateTime<chrono::Utc> = silence["start"].as_str().unwrap().parse().unwrap();
+    let noticed = found
+        .iter()
+        .find(|detection| {
+            detection["kind"] == "silence"
+                && detection["key"] == format!("platform:{}", silence["key"].as_str().unwrap())
+        })
+        .unwrap_or_else(|| panic!("{found:#?}"));
+    let at: chrono::DateTime<chrono::Utc> =
+        noticed["detected_at"].as_str().unwrap().parse().unwrap();
+    assert!(
+        at >= start && at - start <= chrono::Duration::minutes(20),
+        "{noticed}"
+    );
+    assert!(
+        noticed["reason"]
+            .as_str()
+            .unwrap()
+            .contains("were expected")
+    );
+    // Only the kinds asked for.
+    let bursts = json_lines(&stdout(&starling(&[
+        "--data-dir",
+        data_dir,
+        "detect",
+        "--kind",
+        "burst",
+        "--json",
+    ])));
+    assert!(bursts.iter().all(|detection| detection["kind"] == "burst"));
+    assert!(
+        !starling(&["--data-dir", data_dir, "detect", "--kind", "storm"])
+            .status
+            .success()
+    );
 }
