@@ -2,7 +2,7 @@
 //! per period goes into a fixed table of hashed counters, each keeping an exponentially
 //! weighted mean and variance of the counts of the keys that share it.
 //!
-//! Each period, a key's count over the last 1, 2 and 4 periods is tested against what its
+//! Each period, a key's count over the last 1, 2, 4, 16 and 64 periods is tested against what its
 //! counter's mean leads to expect: the chance of at least that many posts if they came at the
 //! usual rate (Poisson, widened by the counter's own overdispersion, variance over mean). A key
 //! bursts when that chance is below one in 10^`burst_score` and it has enough posts. A key
@@ -24,17 +24,29 @@ const RATE_FLOOR: f64 = 0.05;
 const WARMUP: u64 = 60;
 /// Periods after a burst during which the same key is not reported again.
 const COOLDOWN: u64 = 180;
-/// The windows tested, in periods.
-const WINDOWS: [usize; 3] = [1, 2, 4];
+/// The windows tested, in periods: minutes catch a busy stream's bursts at once, an hour a
+/// sparse stream's.
+const WINDOWS: [usize; 5] = [1, 2, 4, 16, 64];
+/// Periods of recent counts kept per key.
+const RECENT: usize = 64;
 /// Posts kept as samples per key.
 const SAMPLES: usize = 3;
 
-#[derive(Default)]
 struct Recent {
     /// Counts of the last periods, newest first.
-    counts: [u32; 4],
+    counts: [u32; RECENT],
     first: Option<Timestamp>,
     samples: Vec<String>,
+}
+
+impl Default for Recent {
+    fn default() -> Recent {
+        Recent {
+            counts: [0; RECENT],
+            first: None,
+            samples: Vec::new(),
+        }
+    }
 }
 
 pub(crate) struct Bursts {
@@ -44,7 +56,7 @@ pub(crate) struct Bursts {
     /// The last period each counter has learned; the periods since, it had no key, and it
     /// learns them (as zeros) when next used.
     learned: Vec<u32>,
-    /// Keys seen in the last four periods.
+    /// Keys seen in the last `RECENT` periods.
     recent: HashMap<String, Recent>,
     /// Keys reported, and the period they were.
     reported: HashMap<String, u64>,
@@ -175,7 +187,7 @@ impl Bursts {
             self.learn(cell, count);
             self.learned[cell] = period;
         }
-        // Shift the recent counts; forget keys not seen for four periods.
+        // Shift the recent counts; forget keys not seen for `RECENT` periods.
         self.recent.retain(|_, recent| {
             recent.counts.rotate_right(1);
             recent.counts[0] = 0;

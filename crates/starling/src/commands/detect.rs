@@ -110,7 +110,8 @@ pub struct EvalArgs {
 
 #[derive(Debug, clap::Subcommand)]
 enum EvalWhat {
-    /// Precision, recall and delay of the detectors on generated scenarios' ground truth.
+    /// Precision, recall and delay of the detectors on generated scenarios' ground truth, and
+    /// the bursts found in each real crisis of CrisisLexT6 (from the shared data).
     Detect(EvalDetectArgs),
 }
 
@@ -122,7 +123,10 @@ struct EvalDetectArgs {
     /// Scenario seeds, comma-separated: one scenario each.
     #[arg(long, value_delimiter = ',', default_value = "2009,1979,2022")]
     seeds: Vec<u64>,
-    /// One JSON object per kind of detection.
+    /// The shared data folder, for the CrisisLexT6 replay [default: $STARLING_SHARED or ../shared]
+    #[arg(long, value_name = "DIR")]
+    shared: Option<std::path::PathBuf>,
+    /// One JSON object per kind of detection, then one per crisis.
     #[arg(long)]
     json: bool,
 }
@@ -191,13 +195,196 @@ pub fn eval(args: EvalArgs, stdout: &mut dyn Write) -> anyhow::Result<()> {
         delays.sort_by(f64::total_cmp);
         score.median_delay_minutes = delays.get(delays.len() / 2).copied();
     }
+    let shared = args
+        .shared
+        .clone()
+        .or_else(|| std::env::var_os("STARLING_SHARED").map(Into::into))
+        .unwrap_or_else(|| "../shared".into());
+    let crises = crisislex(&shared.join("data/crisis/crisislex-t6"))?;
     if args.json {
         for score in &scores {
             serde_json::to_writer(&mut *stdout, score)?;
             writeln!(stdout)?;
         }
+        for crisis in &crises {
+            serde_json::to_writer(&mut *stdout, crisis)?;
+            writeln!(stdout)?;
+        }
         return Ok(());
     }
+    write_scores(stdout, &args, &scores)?;
+    if crises.is_empty() {
+        writeln!(
+            stdout,
+            "\nCrisisLexT6 not found under {}: give --shared DIR",
+            shared.display()
+        )?;
+    }
+    for crisis in &crises {
+        writeln!(
+            stdout,
+            "\n{}: {} tweets from {} to {}; first on-topic burst {}",
+            crisis.crisis,
+            terminal::count(crisis.tweets as u64),
+            crisis.first.format("%Y-%m-%d %H:%M"),
+            crisis.last.format("%Y-%m-%d %H:%M"),
+            crisis.onset.map_or_else(
+                || "none".to_owned(),
+                |at| at.format("%Y-%m-%d %H:%M").to_string()
+            )
+        )?;
+        for burst in &crisis.bursts {
+            writeln!(
+                stdout,
+                "  {}  {:<28} {:>4.0}% on-topic  {}",
+                burst.detected_at.format("%m-%d %H:%M"),
+                safe(&burst.key),
+                burst.on_topic * 100.0,
+                safe(&burst.reason)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// One real crisis replayed.
+#[derive(Debug, Serialize)]
+struct Crisis {
+    crisis: String,
+    tweets: usize,
+    first: chrono::DateTime<chrono::Utc>,
+    last: chrono::DateTime<chrono::Utc>,
+    /// The first burst most of whose sample tweets are labelled on-topic.
+    onset: Option<chrono::DateTime<chrono::Utc>>,
+    /// The strongest bursts, strongest first.
+    bursts: Vec<CrisisBurst>,
+}
+
+#[derive(Debug, Serialize)]
+struct CrisisBurst {
+    key: String,
+    detected_at: chrono::DateTime<chrono::Utc>,
+    score: f64,
+    on_topic: f64,
+    reason: String,
+}
+
+/// Replays each crisis of CrisisLexT6 (tweet id, text, label; posting times from the ids) and
+/// keeps its bursts.
+fn crisislex(folder: &std::path::Path) -> anyhow::Result<Vec<Crisis>> {
+    let mut crises = Vec::new();
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return Ok(crises);
+    };
+    let mut folders: Vec<std::path::PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.is_dir())
+        .collect();
+    folders.sort();
+    let extractor = starling_text::EntityExtractor::new();
+    for folder in folders {
+        let name = folder
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let Some(file) = std::fs::read_dir(&folder)?
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .find(|path| path.extension().is_some_and(|extension| extension == "csv"))
+        else {
+            continue;
+        };
+        let mut reader = csv::ReaderBuilder::new().flexible(true).from_path(&file)?;
+        let mut posts = Vec::new();
+        let mut on_topic = HashSet::new();
+        for record in reader.records() {
+            // A malformed line is skipped; the replay is about the many good ones.
+            let Ok(record) = record else { continue };
+            let (Some(id), Some(text), Some(label)) = (record.get(0), record.get(1), record.get(2))
+            else {
+                continue;
+            };
+            let id = id.trim().trim_matches('\'');
+            let Ok(number) = id.parse::<u64>() else {
+                continue;
+            };
+            // Twitter's snowflake ids carry their creation time.
+            let millis = (number >> 22) as i64 + 1_288_834_974_657;
+            let Some(created) = chrono::DateTime::from_timestamp_millis(millis) else {
+                continue;
+            };
+            let key = format!("twitter:{id}");
+            if label.trim() == "on-topic" {
+                on_topic.insert(key.clone());
+            }
+            let post: Post = serde_json::from_value(serde_json::json!({
+                "platform": "twitter", "id": id, "key": key,
+                "author": {"id": "unknown", "handle": "unknown"},
+                "created_at": created, "collected_at": created, "text": text,
+                "provenance": {"source": {"kind": "generated", "name": "crisislex"}, "format": "csv"},
+                "raw": "",
+            }))?;
+            let mut post = post;
+            post.entities = extractor.entities_of(text, false);
+            posts.push(post);
+        }
+        if posts.is_empty() {
+            continue;
+        }
+        posts.sort_by_key(|post| post.created_at);
+        let mut detectors = Detectors::new(Settings::default());
+        let mut found = Vec::new();
+        for post in &posts {
+            found.extend(detectors.observe(post));
+        }
+        found.extend(detectors.finish());
+        let share = |detection: &Detection| {
+            detection
+                .samples
+                .iter()
+                .filter(|key| on_topic.contains(key.as_str()))
+                .count() as f64
+                / detection.samples.len().max(1) as f64
+        };
+        let bursts: Vec<&Detection> = found
+            .iter()
+            .filter(|found| found.kind == Kind::Burst)
+            .collect();
+        let onset = bursts
+            .iter()
+            .filter(|burst| share(burst) > 0.5)
+            .map(|burst| burst.detected_at)
+            .min();
+        let mut strongest: Vec<&Detection> = bursts.clone();
+        strongest.sort_by(|a, b| b.score.total_cmp(&a.score));
+        crises.push(Crisis {
+            crisis: name,
+            tweets: posts.len(),
+            first: posts[0].created_at,
+            last: posts[posts.len() - 1].created_at,
+            onset,
+            bursts: strongest
+                .into_iter()
+                .take(10)
+                .map(|burst| CrisisBurst {
+                    key: burst.key.clone(),
+                    detected_at: burst.detected_at,
+                    score: burst.score,
+                    on_topic: share(burst),
+                    reason: burst.reason.clone(),
+                })
+                .collect(),
+        });
+    }
+    Ok(crises)
+}
+
+fn write_scores(
+    stdout: &mut dyn Write,
+    args: &EvalDetectArgs,
+    scores: &[Score; 3],
+) -> anyhow::Result<()> {
     writeln!(
         stdout,
         "{} scenarios of {} posts (seeds {:?}):",
@@ -210,7 +397,7 @@ pub fn eval(args: EvalArgs, stdout: &mut dyn Write) -> anyhow::Result<()> {
         "  {:<9} {:>7} {:>6} {:>7} {:>11} {:>10} {:>10} {:>14}",
         "kind", "events", "found", "recall", "detections", "explained", "precision", "median delay"
     )?;
-    for score in &scores {
+    for score in scores {
         writeln!(
             stdout,
             "  {:<9} {:>7} {:>6} {:>7.2} {:>11} {:>10} {:>10.2} {:>14}",

@@ -1,5 +1,6 @@
 //! `starling bench`: figures for the hot paths, measured in this process on one core.
 
+mod detect;
 mod watches;
 
 use std::collections::BTreeMap;
@@ -31,6 +32,8 @@ enum What {
     Search(ArchiveArgs),
     /// The watch matcher at 1,000 to 250,000 watches, against checking every watch.
     Watches(watches::WatchArgs),
+    /// The detectors' speed on one core, and their memory after 1M and 10M posts.
+    Detect(detect::DetectArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -89,6 +92,7 @@ pub fn run(args: Args, stdout: &mut dyn Write) -> anyhow::Result<()> {
         What::Index(args) => return archive(args, false, stdout),
         What::Search(args) => return archive(args, true, stdout),
         What::Watches(args) => return watches::run(args, stdout),
+        What::Detect(args) => return detect::run(args, stdout),
     };
     let mut corpora: Vec<(String, Format, Vec<Vec<u8>>)> = Vec::new();
     let mut generated: BTreeMap<&'static str, (Format, Vec<Vec<u8>>)> = BTreeMap::new();

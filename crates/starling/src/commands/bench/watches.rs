@@ -373,7 +373,7 @@ impl Shapes {
 }
 
 /// The process's resident memory now.
-fn current_rss() -> u64 {
+pub fn current_rss() -> u64 {
     std::fs::read_to_string("/proc/self/statm")
         .ok()
         .and_then(|statm| statm.split_whitespace().nth(1)?.parse::<u64>().ok())
