@@ -34,6 +34,8 @@ struct Cluster {
 
 /// Seconds of stream during which every text is new, and none is called a campaign.
 const WARMUP_SECS: i64 = 2 * 3600;
+/// Accounts remembered per cluster, at most.
+const MAX_ACCOUNTS: usize = 1_000;
 /// Posts per account a campaign needs: its accounts post the text again and again, where a
 /// phrase many people happen to write comes once from each.
 const REPEATS: f64 = 1.3;
@@ -116,16 +118,26 @@ impl Campaigns {
             );
             self.next
         });
-        for band in &bands {
-            self.by_band.entry(*band).or_insert(id);
+        // Only bands not yet known are remembered: a text posted all day long keeps the few
+        // bands its variants have, not one set per post.
+        let mut new_bands = Vec::new();
+        for band in bands {
+            if let std::collections::hash_map::Entry::Vacant(entry) = self.by_band.entry(band) {
+                entry.insert(id);
+                new_bands.push(band);
+            }
         }
         let settings = self.settings;
         let cluster = self.clusters.get_mut(&id)?;
-        cluster.bands.extend(bands);
+        cluster.bands.extend(new_bands);
         cluster.posts += 1;
         cluster.last = cluster.last.max(post.created_at);
         let account = format!("{}:{}", post.platform.as_str(), post.author.handle);
-        if cluster.accounts.insert(account.clone()) {
+        // A reported cluster keeps counting posts, not accounts: its list was given.
+        if !cluster.reported
+            && cluster.accounts.len() < MAX_ACCOUNTS
+            && cluster.accounts.insert(account.clone())
+        {
             cluster.order.push(account);
         }
         if cluster.samples.len() < SAMPLES {
