@@ -1,5 +1,5 @@
-//! Notice what is new: bursts of hashtags, words, mentions and domains; copy-paste campaigns;
-//! platforms and countries going silent. Each detection says why.
+//! Notice what is new: bursts of hashtags, words, mentions and domains; new stories;
+//! copy-paste campaigns; platforms and countries going silent. Each detection says why.
 //!
 //! Detectors see posts in the order of their creation time and keep their own clock from
 //! them (stream time): a replay of the archive and a live stream give the same detections.
@@ -22,6 +22,7 @@
 mod bursts;
 mod campaigns;
 mod silence;
+mod stories;
 
 use serde::Serialize;
 use starling_model::{Post, Timestamp};
@@ -36,6 +37,8 @@ pub enum Kind {
     Campaign,
     /// A platform or country far below its usual share of the stream.
     Silence,
+    /// A new story: posts about one thing, growing fast.
+    Story,
 }
 
 impl Kind {
@@ -45,6 +48,7 @@ impl Kind {
             Kind::Burst => "burst",
             Kind::Campaign => "campaign",
             Kind::Silence => "silence",
+            Kind::Story => "story",
         }
     }
 }
@@ -55,7 +59,7 @@ pub struct Detection {
     /// Burst, campaign or silence.
     pub kind: Kind,
     /// What: `#tag`, `word`, `@handle`, `domain:host`; a campaign's text; `platform:bluesky`,
-    /// `country:IR`.
+    /// `country:IR`; a story's title (its first post).
     pub key: String,
     /// When it was noticed, in stream time.
     pub detected_at: Timestamp,
@@ -93,6 +97,8 @@ pub struct Settings {
     pub silence_min_expected: f64,
     /// And at most this share of them seen.
     pub silence_ratio: f64,
+    /// A new story is reported once it has this many posts within an hour of its first.
+    pub story_posts: u64,
 }
 
 impl Default for Settings {
@@ -106,6 +112,7 @@ impl Default for Settings {
             campaign_window_secs: 30 * 60,
             silence_min_expected: 15.0,
             silence_ratio: 0.1,
+            story_posts: 20,
         }
     }
 }
@@ -119,6 +126,7 @@ pub struct Detectors {
     bursts: bursts::Bursts,
     campaigns: campaigns::Campaigns,
     silence: silence::Silence,
+    stories: stories::Stories,
     latest: Option<Timestamp>,
 }
 
@@ -132,6 +140,7 @@ impl Detectors {
             bursts: bursts::Bursts::new(settings),
             campaigns: campaigns::Campaigns::new(settings),
             silence: silence::Silence::new(settings),
+            stories: stories::Stories::new(settings),
             latest: None,
         }
     }
@@ -163,6 +172,7 @@ impl Detectors {
         self.bursts.observe(post);
         self.silence.observe(post);
         found.extend(self.campaigns.observe(post));
+        found.extend(self.stories.observe(post));
         found
     }
 
@@ -181,6 +191,7 @@ impl Detectors {
         let mut found = self.bursts.close(end, self.epochs_seen);
         found.extend(self.silence.close(end, self.epochs_seen));
         self.campaigns.expire(end);
+        self.stories.expire(end);
         found
     }
 }

@@ -196,3 +196,47 @@ fn many_accounts_pasting_one_text_are_a_campaign_and_shares_are_not() {
         1
     );
 }
+
+#[test]
+fn posts_about_one_new_thing_make_a_story_titled_by_its_first() {
+    let found = stream(|minute| {
+        if (400..430).contains(&minute) {
+            let place = ["Tehran", "Tabriz", "Shiraz"][minute as usize % 3];
+            vec![post(
+                minute,
+                if minute % 2 == 0 {
+                    "mastodon"
+                } else {
+                    "twitter"
+                },
+                &format!("witness{minute}"),
+                &format!(
+                    "Security forces raided the university dormitory in {place} during the night, students report"
+                ),
+                None,
+            )]
+        } else {
+            Vec::new()
+        }
+    });
+    let stories: Vec<&Detection> = found
+        .iter()
+        .filter(|found| found.kind == Kind::Story)
+        .collect();
+    assert_eq!(stories.len(), 1, "{found:#?}");
+    let story = stories[0];
+    assert!(
+        story
+            .key
+            .starts_with("Security forces raided the university dormitory in"),
+        "{}",
+        story.key
+    );
+    // Twenty posts, one a minute from minute 400.
+    assert_eq!((story.detected_at.timestamp() - 1_781_222_400) / 60, 419);
+    assert!(
+        story.reason.contains("20 posts") && story.reason.contains("mastodon, twitter"),
+        "{}",
+        story.reason
+    );
+}

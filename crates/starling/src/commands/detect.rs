@@ -74,11 +74,15 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
     }
     writeln!(
         stdout,
-        "{} posts replayed in creation order: {} bursts, {} campaigns, {} silences",
+        "{} posts replayed in creation order: {} bursts, {} stories, {} campaigns, {} silences",
         terminal::count(posts as u64),
         found
             .iter()
             .filter(|found| found.kind == Kind::Burst)
+            .count(),
+        found
+            .iter()
+            .filter(|found| found.kind == Kind::Story)
             .count(),
         found
             .iter()
@@ -158,6 +162,10 @@ pub fn eval(args: EvalArgs, stdout: &mut dyn Write) -> anyhow::Result<()> {
         },
         Score {
             kind: "silence",
+            ..Score::default()
+        },
+        Score {
+            kind: "story",
             ..Score::default()
         },
     ];
@@ -383,7 +391,7 @@ fn crisislex(folder: &std::path::Path) -> anyhow::Result<Vec<Crisis>> {
 fn write_scores(
     stdout: &mut dyn Write,
     args: &EvalDetectArgs,
-    scores: &[Score; 3],
+    scores: &[Score; 4],
 ) -> anyhow::Result<()> {
     writeln!(
         stdout,
@@ -424,7 +432,7 @@ fn write_scores(
 /// explained when most of its sample posts belong to an injected event (they carry the
 /// burst's or the campaign's hashtag, or one of the story's terms); a campaign when most of
 /// its accounts are the campaign's; a silence when it falls inside an injected silence.
-fn score(scores: &mut [Score; 3], events: &[Event], posts: &[Post], found: &[Detection]) {
+fn score(scores: &mut [Score; 4], events: &[Event], posts: &[Post], found: &[Detection]) {
     let by_key: std::collections::HashMap<&str, &Post> =
         posts.iter().map(|post| (post.key.as_str(), post)).collect();
     let mut event_words: Vec<String> = Vec::new();
@@ -525,7 +533,30 @@ fn score(scores: &mut [Score; 3], events: &[Event], posts: &[Post], found: &[Det
                         .push(minutes(*start, hit.detected_at));
                 }
             }
-            Event::Story { .. } => {}
+            Event::Story {
+                start, end, terms, ..
+            } => {
+                scores[3].events += 1;
+                let terms: Vec<String> = terms.iter().map(|term| term.to_lowercase()).collect();
+                let about = |key: &String| {
+                    by_key.get(key.as_str()).is_some_and(|post| {
+                        let text = post.text.to_lowercase();
+                        terms.iter().any(|term| text.contains(term.as_str()))
+                    })
+                };
+                if let Some(hit) = found.iter().find(|found| {
+                    found.kind == Kind::Story
+                        && found.detected_at >= *start
+                        && found.detected_at <= *end
+                        && found.samples.iter().filter(|key| about(key)).count() * 2
+                            > found.samples.len()
+                }) {
+                    scores[3].found += 1;
+                    scores[3]
+                        .delays_minutes
+                        .push(minutes(*start, hit.detected_at));
+                }
+            }
         }
     }
     for detection in found {
@@ -541,6 +572,13 @@ fn score(scores: &mut [Score; 3], events: &[Event], posts: &[Post], found: &[Det
                 scores[1].detections += 1;
                 if mostly_campaign(detection) {
                     scores[1].explained += 1;
+                }
+            }
+            Kind::Story => {
+                scores[3].detections += 1;
+                let ours = detection.samples.iter().filter(|key| belongs(key)).count();
+                if ours * 2 > detection.samples.len() {
+                    scores[3].explained += 1;
                 }
             }
             Kind::Silence => {
