@@ -16,7 +16,7 @@ const BITS: usize = 8;
 /// Posts compared against: the most recent.
 const RECENT: usize = 20_000;
 /// Candidates per bucket, newest first.
-const PER_BUCKET: usize = 40;
+const PER_BUCKET: usize = 10;
 /// Cosine similarity to join a story.
 const JOIN: f32 = 0.5;
 /// Hashed document-frequency counters.
