@@ -4,25 +4,13 @@
     reason = "a test that cannot unwrap has failed, and says where"
 )]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn starling(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_starling"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
+use common::{json_lines, starling, stdout};
 
 /// Every file under `dir` by relative path, with its bytes.
 fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
@@ -239,12 +227,6 @@ fn analyze_reads_standard_input_and_writes_one_object_per_line() {
         serde_json::json!({"hashtags": ["IranElection"], "mentions": ["bbc"], "urls": ["http://bbc.co.uk"], "cashtags": []})
     );
     assert_eq!(lines[2]["cashtags"], serde_json::json!(["AAPL"]));
-}
-
-fn json_lines(text: &str) -> Vec<serde_json::Value> {
-    text.lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect()
 }
 
 fn summary_of(lines: &[serde_json::Value]) -> &serde_json::Value {

@@ -4,49 +4,16 @@
     reason = "a test that cannot unwrap has failed, and says where"
 )]
 
-use std::process::{Command, Output};
+mod common;
 
-fn starling(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_starling"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-fn json_lines(text: &str) -> Vec<serde_json::Value> {
-    text.lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect()
-}
+use common::{Scenario, json_lines, starling, stdout};
 
 #[test]
 fn watches_are_saved_matched_on_import_counted_once_and_listed() {
-    let temp = tempfile::tempdir().unwrap();
-    let scenario = temp.path().join("scenario");
-    let data = temp.path().join("data");
-    let data_dir = data.to_str().unwrap();
-    stdout(&starling(&[
-        "simulate",
-        "--posts",
-        "4000",
-        "--seed",
-        "9",
-        "--out",
-        scenario.to_str().unwrap(),
-    ]));
-    let truth: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(scenario.join("ground-truth.json")).unwrap())
-            .unwrap();
-    std::fs::remove_file(scenario.join("ground-truth.json")).unwrap();
+    let scenario = Scenario::generate(4000, 9);
+    let temp = &scenario.temp;
+    let data_dir = scenario.data_dir();
+    let truth = &scenario.truth;
     let burst = &truth["events"][0];
     let tag = burst["key"].as_str().unwrap();
     let config = temp.path().join("starling.toml");
@@ -92,7 +59,7 @@ fn watches_are_saved_matched_on_import_counted_once_and_listed() {
             "--config",
             config,
             "import",
-            scenario.to_str().unwrap(),
+            scenario.files.to_str().unwrap(),
             "--json",
         ])))
     };
@@ -175,27 +142,10 @@ fn watches_are_saved_matched_on_import_counted_once_and_listed() {
 
 #[test]
 fn detect_replays_the_archive_and_explains_what_it_notices() {
-    let temp = tempfile::tempdir().unwrap();
-    let scenario = temp.path().join("scenario");
-    let data = temp.path().join("data");
-    let data_dir = data.to_str().unwrap();
-    stdout(&starling(&[
-        "simulate",
-        "--posts",
-        "30000",
-        "--out",
-        scenario.to_str().unwrap(),
-    ]));
-    let truth: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(scenario.join("ground-truth.json")).unwrap())
-            .unwrap();
-    std::fs::remove_file(scenario.join("ground-truth.json")).unwrap();
-    stdout(&starling(&[
-        "--data-dir",
-        data_dir,
-        "import",
-        scenario.to_str().unwrap(),
-    ]));
+    let scenario = Scenario::generate(30_000, 2009);
+    scenario.import();
+    let data_dir = scenario.data_dir();
+    let truth = &scenario.truth;
     let found = json_lines(&stdout(&starling(&[
         "--data-dir",
         data_dir,
