@@ -149,6 +149,26 @@ struct Score {
     median_delay_minutes: Option<f64>,
 }
 
+impl Score {
+    /// Counts one injected event, found by `hit` (or not), and how long after `start`.
+    fn credit(&mut self, start: chrono::DateTime<chrono::Utc>, hit: Option<&Detection>) {
+        self.events += 1;
+        if let Some(hit) = hit {
+            self.found += 1;
+            self.delays_minutes
+                .push((hit.detected_at - start).num_seconds() as f64 / 60.0);
+        }
+    }
+
+    /// Counts one detection, and whether an injected event explains it.
+    fn judge(&mut self, explained: bool) {
+        self.detections += 1;
+        if explained {
+            self.explained += 1;
+        }
+    }
+}
+
 pub fn eval(args: EvalArgs, stdout: &mut dyn Write) -> anyhow::Result<()> {
     let EvalWhat::Detect(args) = args.what;
     let mut scores = [
@@ -470,44 +490,31 @@ fn score(scores: &mut [Score; 4], events: &[Event], posts: &[Post], found: &[Det
             .count();
         ours * 5 >= detection.accounts.len() * 4
     };
-    let minutes = |from: chrono::DateTime<chrono::Utc>, to: chrono::DateTime<chrono::Utc>| {
-        (to - from).num_seconds() as f64 / 60.0
-    };
     for event in events {
         match event {
             Event::Burst {
                 key, start, end, ..
             } => {
-                scores[0].events += 1;
                 let tag = format!(
                     "#{}",
                     starling_text::normalize_word(key.trim_start_matches('#'))
                 );
-                if let Some(hit) = found.iter().find(|found| {
+                let hit = found.iter().find(|found| {
                     found.kind == Kind::Burst
                         && found.key == tag
                         && found.detected_at >= *start
                         && found.detected_at <= *end
-                }) {
-                    scores[0].found += 1;
-                    scores[0]
-                        .delays_minutes
-                        .push(minutes(*start, hit.detected_at));
-                }
+                });
+                scores[0].credit(*start, hit);
             }
             Event::Campaign { start, end, .. } => {
-                scores[1].events += 1;
-                if let Some(hit) = found.iter().find(|found| {
+                let hit = found.iter().find(|found| {
                     found.kind == Kind::Campaign
                         && mostly_campaign(found)
                         && found.detected_at >= *start
                         && found.detected_at <= *end + chrono::Duration::hours(2)
-                }) {
-                    scores[1].found += 1;
-                    scores[1]
-                        .delays_minutes
-                        .push(minutes(*start, hit.detected_at));
-                }
+                });
+                scores[1].credit(*start, hit);
             }
             Event::Silence {
                 scope,
@@ -516,27 +523,21 @@ fn score(scores: &mut [Score; 4], events: &[Event], posts: &[Post], found: &[Det
                 end,
                 ..
             } => {
-                scores[2].events += 1;
                 let name = match scope {
                     SilenceScope::Platform => format!("platform:{key}"),
                     SilenceScope::Country => format!("country:{key}"),
                 };
-                if let Some(hit) = found.iter().find(|found| {
+                let hit = found.iter().find(|found| {
                     found.kind == Kind::Silence
                         && found.key == name
                         && found.detected_at >= *start
                         && found.detected_at <= *end
-                }) {
-                    scores[2].found += 1;
-                    scores[2]
-                        .delays_minutes
-                        .push(minutes(*start, hit.detected_at));
-                }
+                });
+                scores[2].credit(*start, hit);
             }
             Event::Story {
                 start, end, terms, ..
             } => {
-                scores[3].events += 1;
                 let terms: Vec<String> = terms.iter().map(|term| term.to_lowercase()).collect();
                 let about = |key: &String| {
                     by_key.get(key.as_str()).is_some_and(|post| {
@@ -544,53 +545,30 @@ fn score(scores: &mut [Score; 4], events: &[Event], posts: &[Post], found: &[Det
                         terms.iter().any(|term| text.contains(term.as_str()))
                     })
                 };
-                if let Some(hit) = found.iter().find(|found| {
+                let hit = found.iter().find(|found| {
                     found.kind == Kind::Story
                         && found.detected_at >= *start
                         && found.detected_at <= *end
                         && found.samples.iter().filter(|key| about(key)).count() * 2
                             > found.samples.len()
-                }) {
-                    scores[3].found += 1;
-                    scores[3]
-                        .delays_minutes
-                        .push(minutes(*start, hit.detected_at));
-                }
+                });
+                scores[3].credit(*start, hit);
             }
         }
     }
     for detection in found {
+        let mostly_ours = || {
+            let ours = detection.samples.iter().filter(|key| belongs(key)).count();
+            ours * 2 > detection.samples.len()
+        };
         match detection.kind {
-            Kind::Burst => {
-                scores[0].detections += 1;
-                let ours = detection.samples.iter().filter(|key| belongs(key)).count();
-                if ours * 2 > detection.samples.len() {
-                    scores[0].explained += 1;
-                }
-            }
-            Kind::Campaign => {
-                scores[1].detections += 1;
-                if mostly_campaign(detection) {
-                    scores[1].explained += 1;
-                }
-            }
-            Kind::Story => {
-                scores[3].detections += 1;
-                let ours = detection.samples.iter().filter(|key| belongs(key)).count();
-                if ours * 2 > detection.samples.len() {
-                    scores[3].explained += 1;
-                }
-            }
-            Kind::Silence => {
-                scores[2].detections += 1;
-                let inside = events.iter().any(|event| {
-                    matches!(event, Event::Silence { start, end, .. }
-                        if detection.detected_at >= *start && detection.detected_at <= *end)
-                });
-                if inside {
-                    scores[2].explained += 1;
-                }
-            }
+            Kind::Burst => scores[0].judge(mostly_ours()),
+            Kind::Campaign => scores[1].judge(mostly_campaign(detection)),
+            Kind::Story => scores[3].judge(mostly_ours()),
+            Kind::Silence => scores[2].judge(events.iter().any(|event| {
+                matches!(event, Event::Silence { start, end, .. }
+                    if detection.detected_at >= *start && detection.detected_at <= *end)
+            })),
         }
     }
 }
