@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use common::{json_lines, starling, stdout};
+use common::{Scenario, json_lines, starling, stdout};
 
 /// Every file under `dir` by relative path, with its bytes.
 fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
@@ -235,22 +235,10 @@ fn summary_of(lines: &[serde_json::Value]) -> &serde_json::Value {
 
 #[test]
 fn import_takes_a_whole_scenario_once_and_never_twice() {
-    let temp = tempfile::tempdir().unwrap();
-    let scenario = temp.path().join("scenario");
-    let data = temp.path().join("data");
-    stdout(&starling(&[
-        "simulate",
-        "--posts",
-        "3000",
-        "--seed",
-        "5",
-        "--out",
-        scenario.to_str().unwrap(),
-    ]));
-    let truth: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(scenario.join("ground-truth.json")).unwrap())
-            .unwrap();
-    std::fs::remove_file(scenario.join("ground-truth.json")).unwrap();
+    let generated = Scenario::generate(3000, 5);
+    let scenario = &generated.files;
+    let data = &generated.data;
+    let truth = &generated.truth;
 
     let first = json_lines(&stdout(&starling(&[
         "--data-dir",
@@ -369,17 +357,9 @@ fn import_reads_gzip_and_zstd_and_keeps_every_bad_record_with_its_reason() {
 
 #[test]
 fn an_import_killed_at_random_moments_loses_nothing_and_counts_nothing_twice() {
-    let temp = tempfile::tempdir().unwrap();
-    let scenario = temp.path().join("scenario");
-    let data = temp.path().join("data");
-    stdout(&starling(&[
-        "simulate",
-        "--posts",
-        "40000",
-        "--out",
-        scenario.to_str().unwrap(),
-    ]));
-    std::fs::remove_file(scenario.join("ground-truth.json")).unwrap();
+    let generated = Scenario::generate(40_000, 2009);
+    let scenario = &generated.files;
+    let data = &generated.data;
     // Kill -9 three imports at pseudo-random moments (a fixed seed, so a failure replays).
     let mut state = 0x2009_u64;
     for _ in 0..3 {
@@ -455,32 +435,10 @@ fn a_line_longer_than_the_limit_is_rejected_and_the_lines_around_it_kept() {
 
 #[test]
 fn search_finds_exactly_what_the_scenario_injected() {
-    let temp = tempfile::tempdir().unwrap();
-    let scenario = temp.path().join("scenario");
-    let data = temp.path().join("data");
-    stdout(&starling(&[
-        "simulate",
-        "--posts",
-        "4000",
-        "--seed",
-        "9",
-        "--out",
-        scenario.to_str().unwrap(),
-    ]));
-    let truth: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(scenario.join("ground-truth.json")).unwrap())
-            .unwrap();
-    std::fs::rename(
-        scenario.join("ground-truth.json"),
-        temp.path().join("truth.json"),
-    )
-    .unwrap();
-    stdout(&starling(&[
-        "--data-dir",
-        data.to_str().unwrap(),
-        "import",
-        scenario.to_str().unwrap(),
-    ]));
+    let generated = Scenario::generate(4000, 9);
+    let data = &generated.data;
+    let truth = &generated.truth;
+    generated.import();
     let data_dir = data.to_str().unwrap();
 
     let burst = &truth["events"][0];
@@ -564,25 +522,11 @@ fn search_finds_exactly_what_the_scenario_injected() {
 
 #[test]
 fn export_streams_csv_jsonl_raw_and_ids() {
-    let temp = tempfile::tempdir().unwrap();
-    let scenario = temp.path().join("scenario");
-    let data = temp.path().join("data");
-    stdout(&starling(&[
-        "simulate",
-        "--posts",
-        "2000",
-        "--seed",
-        "4",
-        "--out",
-        scenario.to_str().unwrap(),
-    ]));
-    std::fs::remove_file(scenario.join("ground-truth.json")).unwrap();
-    stdout(&starling(&[
-        "--data-dir",
-        data.to_str().unwrap(),
-        "import",
-        scenario.to_str().unwrap(),
-    ]));
+    let generated = Scenario::generate(2000, 4);
+    let temp = &generated.temp;
+    let scenario = &generated.files;
+    let data = &generated.data;
+    generated.import();
     let data_dir = data.to_str().unwrap();
     let query = "platform:bluesky";
     let ids = stdout(&starling(&[
