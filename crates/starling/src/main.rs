@@ -50,8 +50,8 @@ enum Command {
     Demo(commands::demo::Args),
     /// Replay archived posts and print the bursts, campaigns and silences noticed, with reasons.
     Detect(commands::detect::Args),
-    /// Measure Starling against ground truth: `eval detect`.
-    Eval(commands::detect::EvalArgs),
+    /// Measure Starling against ground truth: `eval detect`, `eval langid`, `eval sentiment`.
+    Eval(commands::eval::Args),
     /// Export every post matching a query: CSV, JSON lines, raw records or ids.
     Export(commands::export::Args),
     /// Import exports (Twitter, Mastodon, Bluesky, Reddit, Telegram, feeds, CSV) into the archive.
@@ -104,7 +104,7 @@ fn run(cli: Cli, stdout: &mut dyn Write) -> anyhow::Result<()> {
         Command::Bench(args) => commands::bench::run(args, stdout),
         Command::Demo(args) => commands::demo::run(&context, args, stdout),
         Command::Detect(args) => commands::detect::run(&context, args, stdout),
-        Command::Eval(args) => commands::detect::eval(args, stdout),
+        Command::Eval(args) => commands::eval::run(args, stdout),
         Command::Export(args) => commands::export::run(&context, args, stdout),
         Command::Import(args) => commands::import::run(&context, args, stdout),
         Command::Search(args) => commands::search::run(&context, args, stdout),

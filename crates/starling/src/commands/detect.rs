@@ -1,5 +1,5 @@
 //! `starling detect`: replay archived posts through the detectors and print what they notice;
-//! `starling eval detect`: measure the detectors on generated scenarios against their ground
+//! `starling eval detect` (called from `eval`): measure the detectors on generated scenarios against their ground
 //! truth.
 
 use std::collections::HashSet;
@@ -105,22 +105,9 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
     Ok(())
 }
 
-/// Flags of `starling eval`.
+/// Flags of `starling eval detect`.
 #[derive(Debug, clap::Args)]
-pub struct EvalArgs {
-    #[command(subcommand)]
-    what: EvalWhat,
-}
-
-#[derive(Debug, clap::Subcommand)]
-enum EvalWhat {
-    /// Precision, recall and delay of the detectors on generated scenarios' ground truth, and
-    /// the bursts found in each real crisis of CrisisLexT6 (from the shared data).
-    Detect(EvalDetectArgs),
-}
-
-#[derive(Debug, clap::Args)]
-struct EvalDetectArgs {
+pub struct EvalDetectArgs {
     /// Posts per scenario.
     #[arg(long, default_value_t = 200_000)]
     posts: u64,
@@ -169,8 +156,7 @@ impl Score {
     }
 }
 
-pub fn eval(args: EvalArgs, stdout: &mut dyn Write) -> anyhow::Result<()> {
-    let EvalWhat::Detect(args) = args.what;
+pub fn eval(args: EvalDetectArgs, stdout: &mut dyn Write) -> anyhow::Result<()> {
     let mut scores = [
         Score {
             kind: "burst",

@@ -4,6 +4,7 @@ pub mod analyze;
 pub mod bench;
 pub mod demo;
 pub mod detect;
+pub mod eval;
 pub mod export;
 pub mod import;
 pub mod search;

@@ -1,0 +1,492 @@
+//! Language identification for short posts.
+//!
+//! Two steps, as lingua does them: the writing system first (Greek, Hebrew, Armenian,
+//! Georgian, Thai, Korean, the Indic scripts with one language each, Japanese kana decide on
+//! their own), then, within a script that several languages share (Latin, Cyrillic, Arabic,
+//! Devanagari), a naive-Bayes score over the character 1- to 5-grams of each word. The n-gram
+//! log-probabilities are lingua's (Apache-2.0, learned from the Leipzig corpora), pruned to the
+//! most frequent n-grams of each language and quantized by `tools/langid-model`; an n-gram a
+//! language lacks backs off to its longest prefix that the language has, and a character it
+//! lacks altogether costs a fixed penalty.
+
+use std::sync::OnceLock;
+
+/// The compressed table written by `tools/langid-model/regenerate.sh`.
+const MODEL: &[u8] = include_bytes!("../models/langid.bin.zst");
+
+/// Log-probability charged for a character a language's model lacks altogether.
+const MISSING: f32 = -16.0;
+/// Orders of the character n-grams scored.
+const MAX_ORDER: usize = 5;
+/// Room for every language of the table in one fixed-size score array.
+const WIDTH: usize = 64;
+
+/// A language decision: an ISO 639-1 code (or `und`) with a confidence from 0 to 1.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Language {
+    /// ISO 639-1 code, or `und` when the text has no letters to judge by.
+    pub code: &'static str,
+    /// How sure the detector is, 0 to 1: the posterior of the chosen language among the
+    /// candidates of the text's script (1 when the script has one language).
+    pub confidence: f32,
+}
+
+impl Language {
+    /// Undetermined: no letters.
+    pub const UNDETERMINED: Language = Language { code: "und", confidence: 0.0 };
+}
+
+/// Writing systems the detector tells apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Script {
+    Latin,
+    Cyrillic,
+    Arabic,
+    Devanagari,
+    Greek,
+    Hebrew,
+    Armenian,
+    Georgian,
+    Thai,
+    Hangul,
+    Kana,
+    Han,
+    Bengali,
+    Gujarati,
+    Gurmukhi,
+    Tamil,
+    Telugu,
+}
+
+const SCRIPTS: usize = 17;
+
+impl Script {
+    fn of(c: char) -> Option<Script> {
+        let cp = c as u32;
+        Some(match cp {
+            0x41..=0x5A | 0x61..=0x7A | 0xC0..=0x24F | 0x1E00..=0x1EFF => Script::Latin,
+            0x370..=0x3FF | 0x1F00..=0x1FFF => Script::Greek,
+            0x400..=0x52F => Script::Cyrillic,
+            0x530..=0x58F => Script::Armenian,
+            0x590..=0x5FF => Script::Hebrew,
+            0x600..=0x6FF | 0x750..=0x77F | 0x8A0..=0x8FF | 0xFB50..=0xFDFF | 0xFE70..=0xFEFF => {
+                Script::Arabic
+            }
+            0x900..=0x97F => Script::Devanagari,
+            0x980..=0x9FF => Script::Bengali,
+            0xA00..=0xA7F => Script::Gurmukhi,
+            0xA80..=0xAFF => Script::Gujarati,
+            0xB80..=0xBFF => Script::Tamil,
+            0xC00..=0xC7F => Script::Telugu,
+            0xE00..=0xE7F => Script::Thai,
+            0x10A0..=0x10FF | 0x2D00..=0x2D2F => Script::Georgian,
+            0x1100..=0x11FF | 0x3130..=0x318F | 0xAC00..=0xD7AF => Script::Hangul,
+            0x3040..=0x30FF | 0x31F0..=0x31FF | 0xFF66..=0xFF9F => Script::Kana,
+            0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF => Script::Han,
+            _ => return None,
+        })
+    }
+
+    /// The one language written in this script, for the scripts that decide on their own.
+    fn sole_language(self) -> Option<&'static str> {
+        Some(match self {
+            Script::Greek => "el",
+            Script::Hebrew => "he",
+            Script::Armenian => "hy",
+            Script::Georgian => "ka",
+            Script::Thai => "th",
+            Script::Hangul => "ko",
+            Script::Kana => "ja",
+            Script::Han => "zh",
+            Script::Bengali => "bn",
+            Script::Gujarati => "gu",
+            Script::Gurmukhi => "pa",
+            Script::Tamil => "ta",
+            Script::Telugu => "te",
+            Script::Latin | Script::Cyrillic | Script::Arabic | Script::Devanagari => return None,
+        })
+    }
+
+    /// The script a table language is written in, for languages scored by n-grams.
+    fn of_language(code: &str) -> Option<Script> {
+        Some(match code {
+            "be" | "bg" | "kk" | "mk" | "mn" | "ru" | "sr" | "uk" => Script::Cyrillic,
+            "ar" | "fa" | "ur" => Script::Arabic,
+            "hi" | "mr" => Script::Devanagari,
+            "el" | "he" | "hy" | "ka" | "th" | "ko" | "ja" | "zh" | "bn" | "gu" | "pa" | "ta"
+            | "te" => return None,
+            _ => Script::Latin,
+        })
+    }
+}
+
+/// The n-gram table, decompressed once.
+struct Model {
+    codes: Vec<&'static str>,
+    /// Open addressing: the hash's high 32 bits, 0 for an empty slot.
+    fingerprints: Vec<u32>,
+    /// Per slot: offset of the row in `rows` (24 bits) and its length (8 bits).
+    slots: Vec<u32>,
+    /// Rows of (language id, log-probability in eighths of a nat, negated).
+    rows: Vec<(u8, u8)>,
+    mask: usize,
+    /// Per script, the languages scored by n-grams (bit per language id).
+    candidates: [u64; SCRIPTS],
+}
+
+fn model() -> &'static Model {
+    static MODEL_CELL: OnceLock<Model> = OnceLock::new();
+    MODEL_CELL.get_or_init(|| match Model::load(MODEL) {
+        Ok(model) => model,
+        // The table is compiled in and checked by the tests: this cannot happen in a release.
+        Err(message) => panic!("the built-in language table is damaged: {message}"),
+    })
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Result<&[u8], String> {
+        let end = self.at + n;
+        let slice = self.bytes.get(self.at..end).ok_or("truncated")?;
+        self.at = end;
+        Ok(slice)
+    }
+    fn u8(&mut self) -> Result<u8, String> {
+        Ok(self.take(1)?[0])
+    }
+    fn u32(&mut self) -> Result<u32, String> {
+        let mut word = [0; 4];
+        word.copy_from_slice(self.take(4)?);
+        Ok(u32::from_le_bytes(word))
+    }
+}
+
+fn static_code(code: &[u8]) -> Result<&'static str, String> {
+    const KNOWN: &[&str] = &[
+        "ar", "az", "be", "bg", "bn", "ca", "cs", "da", "de", "el", "en", "es", "et", "fa", "fi",
+        "fr", "gu", "he", "hi", "hr", "hu", "hy", "id", "it", "ja", "ka", "kk", "ko", "lt", "lv",
+        "mk", "mn", "mr", "ms", "nb", "nl", "pa", "pl", "pt", "ro", "ru", "sk", "sl", "so", "sq",
+        "sr", "sv", "sw", "ta", "te", "th", "tl", "tr", "uk", "ur", "vi", "zh",
+    ];
+    KNOWN
+        .iter()
+        .find(|known| known.as_bytes() == code)
+        .copied()
+        .ok_or_else(|| format!("unknown language code {:?}", String::from_utf8_lossy(code)))
+}
+
+impl Model {
+    fn load(compressed: &[u8]) -> Result<Model, String> {
+        let raw = zstd::decode_all(compressed).map_err(|error| error.to_string())?;
+        let mut reader = Reader { bytes: &raw, at: 0 };
+        if reader.take(8)? != b"STLANGID" || reader.u32()? != 2 {
+            return Err("not a version 2 STLANGID table".into());
+        }
+        let languages = usize::from(reader.u8()?);
+        if languages > WIDTH {
+            return Err(format!("{languages} languages, at most {WIDTH} fit"));
+        }
+        let mut codes = Vec::with_capacity(languages);
+        for _ in 0..languages {
+            codes.push(static_code(reader.take(2)?)?);
+        }
+        let ngrams = reader.u32()? as usize;
+        let capacity = (ngrams * 2).next_power_of_two();
+        let mask = capacity - 1;
+        let mut fingerprints = vec![0u32; capacity];
+        let mut slots = vec![0u32; capacity];
+        let mut rows = Vec::new();
+        let mut ngram: Vec<u8> = Vec::with_capacity(32);
+        for _ in 0..ngrams {
+            let shared = usize::from(reader.u8()?);
+            let suffix = usize::from(reader.u8()?);
+            if shared > ngram.len() {
+                return Err("bad front coding".into());
+            }
+            ngram.truncate(shared);
+            ngram.extend_from_slice(reader.take(suffix)?);
+            let hash = ngram.iter().fold(FNV_OFFSET, |hash, byte| {
+                (hash ^ u64::from(*byte)).wrapping_mul(FNV_PRIME)
+            });
+            let length = reader.u8()?;
+            let offset = rows.len();
+            if offset >= 1 << 24 {
+                return Err("too many entries".into());
+            }
+            for _ in 0..length {
+                let language = reader.u8()?;
+                let quantized = reader.u8()?;
+                if usize::from(language) >= languages {
+                    return Err(format!("language id {language} out of range"));
+                }
+                rows.push((language, quantized));
+            }
+            let fingerprint = fingerprint(hash);
+            let mut slot = hash as usize & mask;
+            while fingerprints[slot] != 0 {
+                slot = (slot + 1) & mask;
+            }
+            fingerprints[slot] = fingerprint;
+            slots[slot] = (offset as u32) << 8 | u32::from(length);
+        }
+        let mut candidates = [0u64; SCRIPTS];
+        for (id, code) in codes.iter().enumerate() {
+            if let Some(script) = Script::of_language(code) {
+                candidates[script as usize] |= 1 << id;
+            }
+        }
+        Ok(Model { codes, fingerprints, slots, rows, mask, candidates })
+    }
+
+    fn row(&self, hash: u64) -> &[(u8, u8)] {
+        let fingerprint = fingerprint(hash);
+        let mut slot = hash as usize & self.mask;
+        loop {
+            let found = self.fingerprints[slot];
+            if found == 0 {
+                return &[];
+            }
+            if found == fingerprint {
+                let packed = self.slots[slot] as usize;
+                return &self.rows[packed >> 8..(packed >> 8) + (packed & 0xFF)];
+            }
+            slot = (slot + 1) & self.mask;
+        }
+    }
+}
+
+fn fingerprint(hash: u64) -> u32 {
+    ((hash >> 32) as u32).max(1)
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0100_0000_01b3;
+
+fn fnv_extend(mut hash: u64, c: char) -> u64 {
+    let mut buffer = [0u8; 4];
+    for byte in c.encode_utf8(&mut buffer).as_bytes() {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(FNV_PRIME);
+    }
+    hash
+}
+
+/// Whether a whitespace-separated token says nothing about the language: links, mentions,
+/// e-mail addresses.
+fn is_noise(token: &str) -> bool {
+    token.starts_with('@')
+        || token.contains("://")
+        || token.starts_with("www.")
+        || (token.contains('@') && token.contains('.'))
+}
+
+/// Identifies the language of a post's text.
+pub fn detect(text: &str) -> Language {
+    let model = model();
+    // Pass 1: letters per script, to pick the text's script.
+    let mut per_script = [0u32; SCRIPTS];
+    for token in text.split_whitespace().filter(|token| !is_noise(token)) {
+        for c in token.chars() {
+            if let Some(script) = Script::of(c) {
+                per_script[script as usize] += 1;
+            }
+        }
+    }
+    let total: u32 = per_script.iter().sum();
+    if total == 0 {
+        return Language::UNDETERMINED;
+    }
+    // Kana anywhere makes Han text Japanese.
+    if per_script[Script::Kana as usize] > 0 {
+        per_script[Script::Kana as usize] += per_script[Script::Han as usize];
+        per_script[Script::Han as usize] = 0;
+    }
+    let (best, count) = per_script
+        .iter()
+        .enumerate()
+        .max_by_key(|(index, count)| (**count, std::cmp::Reverse(*index)))
+        .map(|(index, count)| (index, *count))
+        .unwrap_or((0, 0));
+    let script = ALL_SCRIPTS[best];
+    if let Some(code) = script.sole_language() {
+        return Language { code, confidence: count as f32 / total as f32 };
+    }
+    score(model, text, script)
+}
+
+const ALL_SCRIPTS: [Script; SCRIPTS] = [
+    Script::Latin,
+    Script::Cyrillic,
+    Script::Arabic,
+    Script::Devanagari,
+    Script::Greek,
+    Script::Hebrew,
+    Script::Armenian,
+    Script::Georgian,
+    Script::Thai,
+    Script::Hangul,
+    Script::Kana,
+    Script::Han,
+    Script::Bengali,
+    Script::Gujarati,
+    Script::Gurmukhi,
+    Script::Tamil,
+    Script::Telugu,
+];
+
+/// Naive-Bayes over the character n-grams of the words written in `script`.
+fn score(model: &Model, text: &str, script: Script) -> Language {
+    let candidates = model.candidates[script as usize];
+    let mut totals = [0f32; WIDTH];
+    let mut word: Vec<char> = Vec::with_capacity(32);
+    let mut scored = 0u32;
+    let mut flush = |word: &mut Vec<char>, totals: &mut [f32; WIDTH]| {
+        scored += score_word(model, word, totals);
+        word.clear();
+    };
+    for token in text.split_whitespace().filter(|token| !is_noise(token)) {
+        for c in token.chars() {
+            if Script::of(c) == Some(script) {
+                if c.is_ascii() {
+                    word.push(c.to_ascii_lowercase());
+                } else {
+                    word.extend(c.to_lowercase());
+                }
+            } else if c.is_alphabetic() && !c.is_ascii() && Script::of(c).is_none() {
+                // Combining marks and letters outside the table's ranges stay in the word.
+                word.push(c);
+            } else if !word.is_empty() {
+                flush(&mut word, &mut totals);
+            }
+        }
+        if !word.is_empty() {
+            flush(&mut word, &mut totals);
+        }
+    }
+    if scored == 0 || candidates == 0 {
+        return Language::UNDETERMINED;
+    }
+    // The candidate with the highest log-likelihood; confidence from a softmax over the
+    // candidates, with the likelihood divided by the number of orders (the n-grams of one
+    // position are far from independent).
+    let mut best = usize::MAX;
+    for id in 0..model.codes.len() {
+        if candidates & (1 << id) != 0 && (best == usize::MAX || totals[id] > totals[best]) {
+            best = id;
+        }
+    }
+    let mut denominator = 0f64;
+    for id in 0..model.codes.len() {
+        if candidates & (1 << id) != 0 {
+            denominator += f64::from((totals[id] - totals[best]) / MAX_ORDER as f32).exp();
+        }
+    }
+    Language { code: model.codes[best], confidence: (1.0 / denominator) as f32 }
+}
+
+/// Adds the word's n-gram log-probabilities to `totals`; returns the positions scored.
+fn score_word(model: &Model, word: &[char], totals: &mut [f32; WIDTH]) -> u32 {
+    for start in 0..word.len() {
+        let orders = (word.len() - start).min(MAX_ORDER);
+        let mut best = [MISSING; WIDTH];
+        let mut hash = FNV_OFFSET;
+        for order in 1..=orders {
+            hash = fnv_extend(hash, word[start + order - 1]);
+            let row = model.row(hash);
+            if row.is_empty() {
+                // No language has this n-gram, nor (nearly always) any longer one: every
+                // remaining order backs off to what the languages have now.
+                let remaining = (orders - order + 1) as f32;
+                for (total, value) in totals.iter_mut().zip(best.iter()) {
+                    *total += value * remaining;
+                }
+                break;
+            }
+            for (language, quantized) in row {
+                best[usize::from(*language)] = f32::from(*quantized) * -0.125;
+            }
+            for (total, value) in totals.iter_mut().zip(best.iter()) {
+                *total += value;
+            }
+        }
+    }
+    word.len() as u32
+}
+
+/// The languages the detector knows, as ISO 639-1 codes.
+pub fn languages() -> Vec<&'static str> {
+    let mut codes = model().codes.clone();
+    for script in ALL_SCRIPTS {
+        if let Some(code) = script.sole_language()
+            && !codes.contains(&code)
+        {
+            codes.push(code);
+        }
+    }
+    codes.sort_unstable();
+    codes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_loads_and_knows_its_languages() {
+        let languages = languages();
+        assert!(languages.len() >= 50, "{languages:?}");
+        for code in ["fa", "ar", "ur", "ru", "uk", "bg", "es", "pt", "it", "en"] {
+            assert!(languages.contains(&code), "{code} missing");
+        }
+    }
+
+    #[test]
+    fn hash_is_fnv1a_over_utf8() {
+        // Pinned: the table generator hashes the n-gram's bytes with the same function.
+        let hash = "شد".chars().fold(FNV_OFFSET, fnv_extend);
+        let mut expected = FNV_OFFSET;
+        for byte in "شد".as_bytes() {
+            expected ^= u64::from(*byte);
+            expected = expected.wrapping_mul(FNV_PRIME);
+        }
+        assert_eq!(hash, expected);
+        assert_eq!("a".chars().fold(FNV_OFFSET, fnv_extend), 0xaf63_dc4c_8601_ec8c);
+    }
+
+    #[test]
+    fn tells_apart_languages_that_share_a_script() {
+        let cases = [
+            ("fa", "مردم در خیابان‌های تهران برای اعتراض به نتایج انتخابات جمع شده‌اند"),
+            ("ar", "تجمع المتظاهرون في شوارع العاصمة للاحتجاج على نتائج الانتخابات"),
+            ("ur", "لوگ انتخابات کے نتائج کے خلاف احتجاج کے لیے سڑکوں پر جمع ہو گئے ہیں"),
+            ("ru", "Люди вышли на улицы, чтобы протестовать против результатов выборов"),
+            ("uk", "Люди вийшли на вулиці, щоб протестувати проти результатів виборів"),
+            ("bg", "Хората излязоха по улиците, за да протестират срещу резултатите"),
+            ("es", "La gente salió a las calles para protestar contra los resultados"),
+            ("pt", "As pessoas saíram às ruas para protestar contra os resultados"),
+            ("it", "La gente è scesa in piazza per protestare contro i risultati"),
+            ("en", "People took to the streets to protest against the election results"),
+        ];
+        for (expected, text) in cases {
+            let language = detect(text);
+            assert_eq!(language.code, expected, "{text}: {language:?}");
+            assert!(language.confidence > 0.5, "{text}: {language:?}");
+        }
+    }
+
+    #[test]
+    fn scripts_with_one_language_and_no_letters() {
+        assert_eq!(detect("Καλημέρα σας").code, "el");
+        assert_eq!(detect("こんにちは世界").code, "ja");
+        assert_eq!(detect("你好世界").code, "zh");
+        assert_eq!(detect("안녕하세요").code, "ko");
+        assert_eq!(detect("12:30 !!! 🔥🔥").code, "und");
+        assert_eq!(detect("").code, "und");
+        // Mentions and links say nothing about the language.
+        assert_eq!(detect("@someone https://t.co/abc").code, "und");
+    }
+}
