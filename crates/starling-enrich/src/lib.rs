@@ -5,3 +5,4 @@
 //! each with the command that regenerates it), so nothing is loaded from the network.
 
 pub mod langid;
+pub mod sentiment;

@@ -60,6 +60,8 @@ enum Command {
     Search(commands::search::Args),
     /// Generate a realistic multi-platform crisis scenario, with its ground truth, as files.
     Simulate(commands::simulate::Args),
+    /// Fit a model on labelled data: `train sentiment`.
+    Train(commands::train::Args),
     /// Standing queries matched against every post that arrives: add, list, rm, test, matches.
     Watch(commands::watch::Args),
 }
@@ -109,6 +111,7 @@ fn run(cli: Cli, stdout: &mut dyn Write) -> anyhow::Result<()> {
         Command::Import(args) => commands::import::run(&context, args, stdout),
         Command::Search(args) => commands::search::run(&context, args, stdout),
         Command::Simulate(args) => commands::simulate::run(&context, args, stdout),
+        Command::Train(args) => commands::train::run(args, stdout),
         Command::Watch(args) => commands::watch::run(&context, args, stdout),
     }
 }

@@ -9,6 +9,7 @@ pub mod export;
 pub mod import;
 pub mod search;
 pub mod simulate;
+pub mod train;
 pub mod watch;
 
 use std::path::PathBuf;

@@ -2,6 +2,7 @@
 //! (or `--json`) that anyone can rerun on other data of the same layout.
 
 mod langid;
+mod sentiment;
 
 use std::io::Write;
 
@@ -20,11 +21,15 @@ enum What {
     /// Accuracy of language identification on a folder of `<ISO 639-1 code>.txt` files, one
     /// sample per line: per language, overall, the confusions, and the throughput.
     Langid(langid::Args),
+    /// Accuracy, macro-averaged recall and the confusion table of the sentiment model on a
+    /// folder in TweetEval's layout (`<split>_text.txt`, `<split>_labels.txt`).
+    Sentiment(sentiment::Args),
 }
 
 pub fn run(args: Args, stdout: &mut dyn Write) -> anyhow::Result<()> {
     match args.what {
         What::Detect(args) => super::detect::eval(args, stdout),
         What::Langid(args) => langid::run(args, stdout),
+        What::Sentiment(args) => sentiment::run(args, stdout),
     }
 }
