@@ -33,7 +33,10 @@ pub struct Language {
 
 impl Language {
     /// Undetermined: no letters.
-    pub const UNDETERMINED: Language = Language { code: "und", confidence: 0.0 };
+    pub const UNDETERMINED: Language = Language {
+        code: "und",
+        confidence: 0.0,
+    };
 }
 
 /// Writing systems the detector tells apart.
@@ -239,7 +242,14 @@ impl Model {
                 candidates[script as usize] |= 1 << id;
             }
         }
-        Ok(Model { codes, fingerprints, slots, rows, mask, candidates })
+        Ok(Model {
+            codes,
+            fingerprints,
+            slots,
+            rows,
+            mask,
+            candidates,
+        })
     }
 
     fn row(&self, hash: u64) -> &[(u8, u8)] {
@@ -313,7 +323,10 @@ pub fn detect(text: &str) -> Language {
         .unwrap_or((0, 0));
     let script = ALL_SCRIPTS[best];
     if let Some(code) = script.sole_language() {
-        return Language { code, confidence: count as f32 / total as f32 };
+        return Language {
+            code,
+            confidence: count as f32 / total as f32,
+        };
     }
     score(model, text, script)
 }
@@ -385,7 +398,10 @@ fn score(model: &Model, text: &str, script: Script) -> Language {
             denominator += f64::from((totals[id] - totals[best]) / MAX_ORDER as f32).exp();
         }
     }
-    Language { code: model.codes[best], confidence: (1.0 / denominator) as f32 }
+    Language {
+        code: model.codes[best],
+        confidence: (1.0 / denominator) as f32,
+    }
 }
 
 /// Adds the word's n-gram log-probabilities to `totals`; returns the positions scored.
@@ -454,22 +470,55 @@ mod tests {
             expected = expected.wrapping_mul(FNV_PRIME);
         }
         assert_eq!(hash, expected);
-        assert_eq!("a".chars().fold(FNV_OFFSET, fnv_extend), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(
+            "a".chars().fold(FNV_OFFSET, fnv_extend),
+            0xaf63_dc4c_8601_ec8c
+        );
     }
 
     #[test]
     fn tells_apart_languages_that_share_a_script() {
         let cases = [
-            ("fa", "مردم در خیابان‌های تهران برای اعتراض به نتایج انتخابات جمع شده‌اند"),
-            ("ar", "تجمع المتظاهرون في شوارع العاصمة للاحتجاج على نتائج الانتخابات"),
-            ("ur", "لوگ انتخابات کے نتائج کے خلاف احتجاج کے لیے سڑکوں پر جمع ہو گئے ہیں"),
-            ("ru", "Люди вышли на улицы, чтобы протестовать против результатов выборов"),
-            ("uk", "Люди вийшли на вулиці, щоб протестувати проти результатів виборів"),
-            ("bg", "Хората излязоха по улиците, за да протестират срещу резултатите"),
-            ("es", "La gente salió a las calles para protestar contra los resultados"),
-            ("pt", "As pessoas saíram às ruas para protestar contra os resultados"),
-            ("it", "La gente è scesa in piazza per protestare contro i risultati"),
-            ("en", "People took to the streets to protest against the election results"),
+            (
+                "fa",
+                "مردم در خیابان‌های تهران برای اعتراض به نتایج انتخابات جمع شده‌اند",
+            ),
+            (
+                "ar",
+                "تجمع المتظاهرون في شوارع العاصمة للاحتجاج على نتائج الانتخابات",
+            ),
+            (
+                "ur",
+                "لوگ انتخابات کے نتائج کے خلاف احتجاج کے لیے سڑکوں پر جمع ہو گئے ہیں",
+            ),
+            (
+                "ru",
+                "Люди вышли на улицы, чтобы протестовать против результатов выборов",
+            ),
+            (
+                "uk",
+                "Люди вийшли на вулиці, щоб протестувати проти результатів виборів",
+            ),
+            (
+                "bg",
+                "Хората излязоха по улиците, за да протестират срещу резултатите",
+            ),
+            (
+                "es",
+                "La gente salió a las calles para protestar contra los resultados",
+            ),
+            (
+                "pt",
+                "As pessoas saíram às ruas para protestar contra os resultados",
+            ),
+            (
+                "it",
+                "La gente è scesa in piazza per protestare contro i risultati",
+            ),
+            (
+                "en",
+                "People took to the streets to protest against the election results",
+            ),
         ];
         for (expected, text) in cases {
             let language = detect(text);

@@ -1,8 +1,85 @@
 //! Enrichment of posts: language, sentiment, place and links.
 //!
-//! Everything here is pure and deterministic: the same text gives the same answer on every
+//! Everything here is pure and deterministic: the same post gives the same answer on every
 //! machine, live or on a replay. The models are compiled into the binary (see `models/`,
-//! each with the command that regenerates it), so nothing is loaded from the network.
+//! each with the command that regenerates it and its upstream credit), so nothing is loaded
+//! from the network; each loads on first use.
 
 pub mod langid;
+pub mod links;
+pub mod place;
 pub mod sentiment;
+
+use starling_model::{Enrichment, Post};
+
+/// The text that language and sentiment are read from: the title and the text.
+fn text_of(post: &Post) -> std::borrow::Cow<'_, str> {
+    match &post.title {
+        Some(title) if !title.is_empty() => format!("{title}\n{}", post.text).into(),
+        _ => post.text.as_str().into(),
+    }
+}
+
+/// Everything Starling derives from one post.
+pub fn enrichment(post: &Post) -> Enrichment {
+    let text = text_of(post);
+    let language = langid::detect(&text);
+    let sentiment = sentiment::analyze(&text);
+    let mut links: Vec<String> = post
+        .entities
+        .urls
+        .iter()
+        .filter_map(|url| links::canonical_url(url.expanded_url.as_deref().unwrap_or(&url.url)))
+        .collect();
+    links.dedup();
+    Enrichment {
+        lang: language.code.to_owned(),
+        lang_confidence: round(language.confidence),
+        sentiment: sentiment.label.as_str().to_owned(),
+        sentiment_score: round(sentiment.score),
+        place: place::resolve(post),
+        links,
+    }
+}
+
+/// Enriches a post in place.
+pub fn enrich(post: &mut Post) {
+    post.enrichment = Some(enrichment(post));
+}
+
+/// Three decimals: what a reader needs, and stable JSON.
+fn round(value: f32) -> f32 {
+    (value * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use starling_model::Post;
+
+    /// A post with `text` and nothing else of note.
+    pub(crate) fn post(text: &str) -> Post {
+        let mut post: Post = serde_json::from_str(
+            r#"{"platform":"twitter","id":"1","key":"twitter:1","author":{"id":"9","handle":"someone"},"created_at":"2026-06-12T18:00:00Z","collected_at":"2026-06-12T18:00:01Z","text":"","provenance":{"source":{"kind":"generated","name":"test"},"format":"test"},"raw":""}"#,
+        )
+        .expect("a valid post");
+        post.text = text.to_owned();
+        post
+    }
+
+    #[test]
+    fn a_post_is_enriched_with_everything() {
+        let mut post = post(
+            "Wonderful news from Tehran tonight, we are so happy! https://x.example/a?utm_source=tw",
+        );
+        post.entities.urls.push(serde_json::from_str(
+            r#"{"url":"https://x.example/a?utm_source=tw","span":{"start":0,"end":1,"byte_start":0,"byte_end":1}}"#,
+        ).expect("a valid url entity"));
+        super::enrich(&mut post);
+        let enrichment = post.enrichment.expect("enriched");
+        assert_eq!(enrichment.lang, "en");
+        assert_eq!(enrichment.sentiment, "positive");
+        assert!(enrichment.sentiment_score > 0.0);
+        assert_eq!(enrichment.place.expect("a place").country, "IR");
+        assert_eq!(enrichment.links, ["https://x.example/a"]);
+    }
+}

@@ -103,13 +103,72 @@ pub fn analyze(text: &str) -> Sentiment {
 /// Words that turn the valence of the next few words around, in the languages of the
 /// training data and Persian.
 const NEGATIONS: &[&str] = &[
-    "not", "no", "never", "none", "nothing", "nobody", "neither", "nor", "without", "cannot",
-    "cant", "can't", "dont", "don't", "doesnt", "doesn't", "didnt", "didn't", "isnt", "isn't",
-    "wasnt", "wasn't", "arent", "aren't", "wont", "won't", "wouldnt", "wouldn't", "shouldnt",
-    "shouldn't", "aint", "ain't", "nicht", "kein", "keine", "keinen", "nie", "niemals", "ne",
-    "pas", "jamais", "rien", "non", "mai", "nessuno", "niente", "não", "nao", "nunca", "nada",
-    "nem", "nadie", "tampoco", "nahi", "nahin", "mat", "لا", "لم", "لن", "ما", "مش", "ليس",
-    "نه", "نمی", "هیچ", "نیست",
+    "not",
+    "no",
+    "never",
+    "none",
+    "nothing",
+    "nobody",
+    "neither",
+    "nor",
+    "without",
+    "cannot",
+    "cant",
+    "can't",
+    "dont",
+    "don't",
+    "doesnt",
+    "doesn't",
+    "didnt",
+    "didn't",
+    "isnt",
+    "isn't",
+    "wasnt",
+    "wasn't",
+    "arent",
+    "aren't",
+    "wont",
+    "won't",
+    "wouldnt",
+    "wouldn't",
+    "shouldnt",
+    "shouldn't",
+    "aint",
+    "ain't",
+    "nicht",
+    "kein",
+    "keine",
+    "keinen",
+    "nie",
+    "niemals",
+    "ne",
+    "pas",
+    "jamais",
+    "rien",
+    "non",
+    "mai",
+    "nessuno",
+    "niente",
+    "não",
+    "nao",
+    "nunca",
+    "nada",
+    "nem",
+    "nadie",
+    "tampoco",
+    "nahi",
+    "nahin",
+    "mat",
+    "لا",
+    "لم",
+    "لن",
+    "ما",
+    "مش",
+    "ليس",
+    "نه",
+    "نمی",
+    "هیچ",
+    "نیست",
 ];
 
 /// How many tokens after a negation it reaches.
@@ -256,7 +315,11 @@ fn features(text: &str, lexicon: &HashMap<String, f32>, out: &mut Vec<(usize, f3
             }
         }
         if let Some(valence) = lexicon.get(token.as_str()) {
-            let valence = if negated > 0 { -0.74 * valence } else { *valence };
+            let valence = if negated > 0 {
+                -0.74 * valence
+            } else {
+                *valence
+            };
             valence_sum += valence;
             let is_emoji = !token.chars().any(char::is_alphanumeric);
             let base = if is_emoji { 4 } else { 0 };
@@ -268,7 +331,11 @@ fn features(text: &str, lexicon: &HashMap<String, f32>, out: &mut Vec<(usize, f3
                 dense[base + 3] += 1.0;
             }
         }
-        negated = if is_negation { NEGATION_SCOPE } else { negated.saturating_sub(1) };
+        negated = if is_negation {
+            NEGATION_SCOPE
+        } else {
+            negated.saturating_sub(1)
+        };
         previous.clone_from(token);
     }
     // Emoticons are whitespace tokens made of punctuation (":)", ":-(", "<3").
@@ -292,7 +359,10 @@ fn features(text: &str, lexicon: &HashMap<String, f32>, out: &mut Vec<(usize, f3
         }
     }
     if valence_sum != 0.0 {
-        out.push((HASHED + COMPOUND, valence_sum / (valence_sum * valence_sum + 15.0).sqrt()));
+        out.push((
+            HASHED + COMPOUND,
+            valence_sum / (valence_sum * valence_sum + 15.0).sqrt(),
+        ));
     }
 }
 
@@ -339,7 +409,9 @@ impl Model {
         raw.extend_from_slice(&(words.len() as u32).to_le_bytes());
         for (word, valence) in words {
             let bytes = word.as_bytes();
-            raw.push(u8::try_from(bytes.len()).map_err(|_| format!("lexicon entry too long: {word}"))?);
+            raw.push(
+                u8::try_from(bytes.len()).map_err(|_| format!("lexicon entry too long: {word}"))?,
+            );
             raw.extend_from_slice(bytes);
             raw.extend_from_slice(&valence.to_le_bytes());
         }
@@ -374,7 +446,8 @@ impl Model {
         if take(8)? != b"STSENTI1" {
             return Err("not a STSENTI1 model".into());
         }
-        let word = |bytes: &[u8]| -> u32 { u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) };
+        let word =
+            |bytes: &[u8]| -> u32 { u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) };
         if word(take(4)?) != BITS {
             return Err("hashed with another number of bits".into());
         }
@@ -386,7 +459,9 @@ impl Model {
         let mut lexicon = HashMap::with_capacity(entries);
         for _ in 0..entries {
             let length = usize::from(take(1)?[0]);
-            let text = std::str::from_utf8(take(length)?).map_err(|e| e.to_string())?.to_owned();
+            let text = std::str::from_utf8(take(length)?)
+                .map_err(|e| e.to_string())?
+                .to_owned();
             let valence = f32::from_bits(word(take(4)?));
             lexicon.insert(text, valence);
         }
@@ -399,7 +474,11 @@ impl Model {
             let bits = u32::from(u16::from_le_bytes([half[0], half[1]])) << 16;
             *weights.get_mut(index).ok_or("weight index out of range")? = f32::from_bits(bits);
         }
-        Ok(Model { weights, bias, lexicon })
+        Ok(Model {
+            weights,
+            bias,
+            lexicon,
+        })
     }
 }
 
@@ -425,7 +504,12 @@ pub struct TrainOptions {
 
 impl Default for TrainOptions {
     fn default() -> Self {
-        TrainOptions { epochs: 4, learning_rate: 0.2, l2: 1e-6, seed: 2009 }
+        TrainOptions {
+            epochs: 4,
+            learning_rate: 0.2,
+            l2: 1e-6,
+            seed: 2009,
+        }
     }
 }
 
@@ -465,7 +549,11 @@ pub fn balanced_weights(groups: &[usize], labels: &[Label]) -> Vec<f32> {
 /// Fits a model on weighted labelled texts (the score that matters is macro-averaged recall:
 /// give balancing weights). Deterministic for the same input and options.
 pub fn train(examples: &[Example], lexicon: HashMap<String, f32>, options: TrainOptions) -> Model {
-    let mut model = Model { weights: vec![0.0; FEATURES * CLASSES], bias: [0.0; CLASSES], lexicon };
+    let mut model = Model {
+        weights: vec![0.0; FEATURES * CLASSES],
+        bias: [0.0; CLASSES],
+        lexicon,
+    };
     let encoded: Vec<(Vec<(usize, f32)>, usize, f32)> = examples
         .iter()
         .map(|example| {
@@ -522,7 +610,9 @@ pub fn lexicon_from_vader(words: &str, emoji: &str) -> HashMap<String, f32> {
     }
     let mut emoji_valences = Vec::new();
     for line in emoji.lines() {
-        let Some((symbol, description)) = line.split_once('\t') else { continue };
+        let Some((symbol, description)) = line.split_once('\t') else {
+            continue;
+        };
         let valences: Vec<f32> = description
             .split_whitespace()
             .filter_map(|word| lexicon.get(&word.to_lowercase()).copied())
@@ -556,7 +646,9 @@ mod tests {
     fn balanced_weights_even_out_labels_within_each_group() {
         use Label::*;
         let groups = [0, 0, 0, 0, 1, 1, 1];
-        let labels = [Negative, Negative, Negative, Positive, Negative, Neutral, Positive];
+        let labels = [
+            Negative, Negative, Negative, Positive, Negative, Neutral, Positive,
+        ];
         let weights = balanced_weights(&groups, &labels);
         // Group 0: three negatives share what the one positive gets alone.
         assert!((weights[0] * 3.0 - weights[3]).abs() < 1e-6);
@@ -574,7 +666,11 @@ mod tests {
                 (format!("such a bad day {i}"), Label::Negative),
                 (format!("the meeting is at {i}"), Label::Neutral),
             ] {
-                examples.push(Example { text, label, weight: 1.0 });
+                examples.push(Example {
+                    text,
+                    label,
+                    weight: 1.0,
+                });
             }
         }
         let model = train(&examples, lexicon, TrainOptions::default());

@@ -238,6 +238,7 @@ impl CsvDecoder {
                 handle,
                 display_name: None,
                 followers: None,
+                location: None,
             },
             created_at,
             collected_at: context.collected_at,
@@ -258,6 +259,7 @@ impl CsvDecoder {
             metrics: Default::default(),
             geo: None,
             provenance: context.provenance(Format::Csv),
+            enrichment: None,
             raw: raw(bytes),
         });
         crate::complete_entities(&mut decoded, Format::Csv);

@@ -132,6 +132,7 @@ pub(crate) fn decode(bytes: &[u8], context: &Context<'_>, decoded: &mut Decoded)
         handle: event.did.clone(),
         display_name: None,
         followers: None,
+        location: None,
     };
     let mut post = Post {
         platform: Platform::Bluesky,
@@ -153,6 +154,7 @@ pub(crate) fn decode(bytes: &[u8], context: &Context<'_>, decoded: &mut Decoded)
         metrics: Default::default(),
         geo: None,
         provenance: context.provenance(Format::Jetstream),
+        enrichment: None,
         raw: raw(bytes),
     };
     let created_at = if commit.collection == REPOST {

@@ -225,6 +225,7 @@ fn status_to_post(
             .clone()
             .filter(|name| !name.is_empty()),
         followers: status.account.followers_count,
+        location: None,
     };
     // A boost carries the boosted status whole: its text, tags and mentions are the post's.
     let shown = status.reblog.as_deref().unwrap_or(status);
@@ -321,6 +322,7 @@ fn status_to_post(
         },
         geo: None,
         provenance: context.provenance(Format::Mastodon),
+        enrichment: None,
         raw: raw(bytes),
     })
 }

@@ -103,6 +103,7 @@ pub(crate) fn decode(bytes: &[u8], context: &Context<'_>, decoded: &mut Decoded)
         handle: author_name,
         display_name: None,
         followers: None,
+        location: None,
     };
     let parent = |fullname: &str| PostRef {
         id: fullname
@@ -158,6 +159,7 @@ pub(crate) fn decode(bytes: &[u8], context: &Context<'_>, decoded: &mut Decoded)
         },
         geo: None,
         provenance: context.provenance(Format::Reddit),
+        enrichment: None,
         raw: raw(bytes),
     });
 }

@@ -33,6 +33,7 @@ pub(crate) fn decode(bytes: &[u8], context: &Context<'_>, decoded: &mut Decoded)
         handle,
         display_name: feed.title.as_ref().map(|title| nfc(title.content.trim())),
         followers: None,
+        location: None,
     };
     let items = item_slices(bytes);
     let items = (items.len() == feed.entries.len()).then_some(items);
@@ -108,6 +109,7 @@ pub(crate) fn decode(bytes: &[u8], context: &Context<'_>, decoded: &mut Decoded)
             metrics: Default::default(),
             geo: None,
             provenance: context.provenance(Format::Rss),
+            enrichment: None,
             raw: raw(raw_bytes),
         });
     }

@@ -196,6 +196,7 @@ fn message_to_post(
                 .clone()
                 .or_else(|| chat_name.map(str::to_owned)),
             followers: None,
+            location: None,
         },
         id,
         created_at,
@@ -229,6 +230,7 @@ fn message_to_post(
         metrics: Default::default(),
         geo: None,
         provenance: context.provenance(Format::Telegram),
+        enrichment: None,
         raw: raw(bytes),
     })
 }

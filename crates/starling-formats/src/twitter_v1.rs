@@ -122,6 +122,8 @@ struct User {
     name: Option<String>,
     #[serde(default)]
     followers_count: Option<u64>,
+    #[serde(default)]
+    location: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -375,6 +377,9 @@ fn tweet_to_post(
         id: author_id,
         display_name: user.and_then(|user| user.name.clone()),
         followers: user.and_then(|user| user.followers_count),
+        location: user
+            .and_then(|user| user.location.clone())
+            .filter(|location| !location.trim().is_empty()),
         handle,
     };
     let reference = |original: &Tweet| {
@@ -488,6 +493,7 @@ fn tweet_to_post(
         },
         geo,
         provenance: context.provenance(Format::TwitterV1),
+        enrichment: None,
         raw: raw(bytes),
     })
 }

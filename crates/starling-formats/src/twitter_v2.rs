@@ -60,6 +60,8 @@ struct User {
     username: String,
     #[serde(default)]
     public_metrics: Option<UserMetrics>,
+    #[serde(default)]
+    location: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -395,6 +397,9 @@ fn tweet_to_post(
             .unwrap_or_else(|| author_id.clone()),
         display_name: user.and_then(|user| user.name.clone()),
         followers: user.and_then(|user| user.public_metrics.as_ref()?.followers_count),
+        location: user
+            .and_then(|user| user.location.clone())
+            .filter(|location| !location.trim().is_empty()),
         id: author_id,
     };
     let reference = |kind: &str| {
@@ -484,6 +489,7 @@ fn tweet_to_post(
         metrics,
         geo,
         provenance: context.provenance(Format::TwitterV2),
+        enrichment: None,
         raw: raw(raw_bytes),
     })
 }

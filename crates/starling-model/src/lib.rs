@@ -142,6 +142,10 @@ pub struct Author {
     /// Followers at collection time, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub followers: Option<u64>,
+    /// The free-text location on the author's profile ("Tehran, Iran", "تهران"), when the
+    /// platform gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 /// A reference from one post to another (the post replied to, quoted or shared).
@@ -314,10 +318,55 @@ pub struct Post {
     pub geo: Option<Geo>,
     /// Where the record came from.
     pub provenance: Provenance,
+    /// What Starling derived from the post (language, sentiment, place, links); absent until
+    /// the enrich stage has seen it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrichment: Option<Enrichment>,
     /// The record exactly as received. Where one record holds several posts (a v2 response
     /// page, a v1.1 array, a feed document), this is the post's own object or item, byte for
     /// byte as it stands in the record.
     pub raw: RawRecord,
+}
+
+/// What Starling derives from a post: deterministic, from the post alone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Enrichment {
+    /// Detected language, ISO 639-1, or `und` when the text has no letters to judge by.
+    pub lang: String,
+    /// How sure the detection is, 0 to 1.
+    pub lang_confidence: f32,
+    /// `negative`, `neutral` or `positive`.
+    pub sentiment: String,
+    /// P(positive) - P(negative), -1 to 1.
+    pub sentiment_score: f32,
+    /// Where the post was made or what place it is about, when it can be told.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place: Option<ResolvedPlace>,
+    /// The post's links in canonical form: scheme and host lowercased, default ports,
+    /// fragments and tracking parameters (`utm_*`, `fbclid`, ...) removed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<String>,
+}
+
+/// A place resolved against the gazetteer, with how it was found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResolvedPlace {
+    /// The place's name in the gazetteer (a city), or the country's name.
+    pub name: String,
+    /// ISO 3166-1 alpha-2 country code, uppercase.
+    pub country: String,
+    /// The place's coordinates, when it is a city (or the post's own point).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub point: Option<Point>,
+    /// GeoNames id of the city, when it is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geonames_id: Option<u32>,
+    /// `coordinates`, `platform`, `author` or `text`: which evidence decided.
+    pub source: String,
+    /// How sure the resolution is, 0 to 1.
+    pub confidence: f32,
+    /// Why, in words: "3 km from Tehran", "author location \"Tehran, Iran\"".
+    pub reason: String,
 }
 
 impl Metrics {

@@ -21,6 +21,7 @@ fn persian_post() -> Post {
             handle: "someone".into(),
             display_name: Some("کسی \u{200f}".into()),
             followers: Some(12),
+            location: None,
         },
         created_at: chrono::Utc.with_ymd_and_hms(2009, 6, 13, 18, 4, 5).unwrap(),
         collected_at: chrono::Utc.with_ymd_and_hms(2009, 6, 13, 18, 4, 7).unwrap(),
@@ -82,6 +83,7 @@ fn persian_post() -> Post {
             line: Some(17),
             offset: Some(40_960),
         },
+        enrichment: None,
         raw: RawRecord(br#"{"id":"1403216129661628420"}"#.to_vec()),
     }
 }

@@ -105,6 +105,7 @@ fn posts(corpus: &CorpusFile) -> Result<Vec<Post>, String> {
                     handle: item.author.clone(),
                     display_name: None,
                     followers: None,
+                    location: None,
                 },
                 created_at: item.created_at,
                 collected_at: item.created_at,
@@ -136,6 +137,7 @@ fn posts(corpus: &CorpusFile) -> Result<Vec<Post>, String> {
                     line: None,
                     offset: None,
                 },
+                enrichment: None,
                 raw: RawRecord::default(),
             })
         })

@@ -604,6 +604,7 @@ mod tests {
                 handle: "a".into(),
                 display_name: None,
                 followers: None,
+                location: None,
             },
             created_at: "2009-06-13T18:04:05Z".parse().unwrap(),
             collected_at: "2009-06-13T18:04:06Z".parse().unwrap(),
@@ -624,6 +625,7 @@ mod tests {
                 line: Some(1),
                 offset: None,
             },
+            enrichment: None,
             raw: RawRecord(vec![0xff, b'{']),
         }
     }

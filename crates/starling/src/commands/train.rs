@@ -58,11 +58,14 @@ pub fn run(args: Args, stdout: &mut dyn Write) -> anyhow::Result<()> {
     }
     let mut held_out = std::collections::HashSet::new();
     for dir in &args.exclude {
-        let entries =
-            std::fs::read_dir(dir).with_context(|| format!("reading the folder {}", dir.display()))?;
+        let entries = std::fs::read_dir(dir)
+            .with_context(|| format!("reading the folder {}", dir.display()))?;
         for entry in entries {
             let path = entry?.path();
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
             if name.ends_with("_text.txt") && name != "train_text.txt" {
                 let text = std::fs::read_to_string(&path)
                     .with_context(|| format!("reading {}", path.display()))?;
@@ -87,8 +90,10 @@ pub fn run(args: Args, stdout: &mut dyn Write) -> anyhow::Result<()> {
         let path = args.lexicon.join(name);
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
     };
-    let lexicon =
-        sentiment::lexicon_from_vader(&read("vader_lexicon.txt")?, &read("emoji_utf8_lexicon.txt")?);
+    let lexicon = sentiment::lexicon_from_vader(
+        &read("vader_lexicon.txt")?,
+        &read("emoji_utf8_lexicon.txt")?,
+    );
     let options = TrainOptions {
         epochs: args.epochs,
         learning_rate: args.learning_rate,
@@ -101,7 +106,11 @@ pub fn run(args: Args, stdout: &mut dyn Write) -> anyhow::Result<()> {
     let examples: Vec<Example> = examples
         .into_iter()
         .zip(weights)
-        .map(|((text, label), weight)| Example { text, label, weight })
+        .map(|((text, label), weight)| Example {
+            text,
+            label,
+            weight,
+        })
         .collect();
     let model = sentiment::train(&examples, lexicon, options);
     let bytes = model.to_bytes().map_err(|error| anyhow::anyhow!(error))?;

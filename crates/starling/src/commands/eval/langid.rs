@@ -78,9 +78,13 @@ pub fn run(args: Args, stdout: &mut dyn Write) -> anyhow::Result<()> {
     let mut scores = Vec::new();
     let (mut bytes, mut elapsed) = (0usize, 0f64);
     for (code, path) in &files {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading {}", path.display()))?;
-        let samples: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let samples: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
         bytes += samples.iter().map(|s| s.len()).sum::<usize>();
         let started = Instant::now();
         let answers: Vec<&'static str> = samples
@@ -97,8 +101,10 @@ pub fn run(args: Args, stdout: &mut dyn Write) -> anyhow::Result<()> {
                 *confused.entry(answer).or_default() += 1;
             }
         }
-        let mut confused_with: Vec<(String, usize)> =
-            confused.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        let mut confused_with: Vec<(String, usize)> = confused
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
         confused_with.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         scores.push(LanguageScore {
             language: code.clone(),
@@ -131,7 +137,11 @@ pub fn run(args: Args, stdout: &mut dyn Write) -> anyhow::Result<()> {
         writeln!(stdout)?;
         return Ok(());
     }
-    writeln!(stdout, "{:<8} {:>7} {:>9}  most confused with", "language", "samples", "accuracy")?;
+    writeln!(
+        stdout,
+        "{:<8} {:>7} {:>9}  most confused with",
+        "language", "samples", "accuracy"
+    )?;
     for score in &scores {
         let confusions: Vec<String> = score
             .confused_with
@@ -170,5 +180,9 @@ pub fn run(args: Args, stdout: &mut dyn Write) -> anyhow::Result<()> {
 }
 
 fn ratio(part: usize, whole: usize) -> f64 {
-    if whole == 0 { 0.0 } else { part as f64 / whole as f64 }
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
 }

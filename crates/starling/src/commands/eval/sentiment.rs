@@ -65,7 +65,11 @@ pub fn run(args: Args, stdout: &mut dyn Write) -> anyhow::Result<()> {
             .with_context(|| format!("reading the folder {}", args.data.display()))?
             .filter_map(|entry| entry.ok())
             .filter_map(|entry| {
-                entry.file_name().to_str()?.strip_suffix("_labels.txt").map(str::to_owned)
+                entry
+                    .file_name()
+                    .to_str()?
+                    .strip_suffix("_labels.txt")
+                    .map(str::to_owned)
             })
             .filter(|split| split != "train")
             .collect(),
@@ -79,8 +83,8 @@ pub fn run(args: Args, stdout: &mut dyn Write) -> anyhow::Result<()> {
     let mut trained = std::collections::HashSet::new();
     for dir in &args.exclude_trained {
         let path = dir.join("train_text.txt");
-        let text =
-            std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
         trained.extend(text.lines().map(|line| line.trim().to_owned()));
     }
     for split in splits {
@@ -89,7 +93,10 @@ pub fn run(args: Args, stdout: &mut dyn Write) -> anyhow::Result<()> {
         examples.retain(|(text, _)| !trained.contains(text.trim()));
         let left_out = before - examples.len();
         let started = Instant::now();
-        let answers: Vec<Label> = examples.iter().map(|(text, _)| model.predict(text).label).collect();
+        let answers: Vec<Label> = examples
+            .iter()
+            .map(|(text, _)| model.predict(text).label)
+            .collect();
         let seconds = started.elapsed().as_secs_f64();
         let mut confusion = [[0usize; 3]; 3];
         for ((_, truth), answer) in examples.iter().zip(&answers) {
@@ -97,7 +104,11 @@ pub fn run(args: Args, stdout: &mut dyn Write) -> anyhow::Result<()> {
         }
         let recall = [0, 1, 2].map(|class| {
             let row: usize = confusion[class].iter().sum();
-            if row == 0 { 0.0 } else { confusion[class][class] as f64 / row as f64 }
+            if row == 0 {
+                0.0
+            } else {
+                confusion[class][class] as f64 / row as f64
+            }
         });
         let correct: usize = (0..3).map(|class| confusion[class][class]).sum();
         let score = SplitScore {
@@ -130,7 +141,11 @@ pub fn run(args: Args, stdout: &mut dyn Write) -> anyhow::Result<()> {
             score.recall[2] * 100.0,
             score.posts_per_sec
         )?;
-        writeln!(stdout, "  {:<10} {:>9} {:>9} {:>9}   (rows: truth, columns: answer)", "", "negative", "neutral", "positive")?;
+        writeln!(
+            stdout,
+            "  {:<10} {:>9} {:>9} {:>9}   (rows: truth, columns: answer)",
+            "", "negative", "neutral", "positive"
+        )?;
         for (class, row) in confusion.iter().enumerate() {
             writeln!(
                 stdout,
