@@ -369,6 +369,42 @@ pub struct ResolvedPlace {
     pub reason: String,
 }
 
+impl Post {
+    /// The post's languages, lowercase: the one its platform declared (BCP 47, may carry a
+    /// region) and the one Starling detected (ISO 639-1), when known.
+    pub fn languages(&self) -> impl Iterator<Item = String> + '_ {
+        let declared = self.declared_lang.as_deref().map(str::to_lowercase);
+        let detected = self
+            .enrichment
+            .as_ref()
+            .map(|enrichment| enrichment.lang.to_lowercase())
+            .filter(|lang| lang != "und");
+        declared.into_iter().chain(detected)
+    }
+
+    /// The post's countries, uppercase ISO 3166-1 alpha-2: the platform's and the one Starling
+    /// resolved, when known.
+    pub fn countries(&self) -> impl Iterator<Item = String> + '_ {
+        let platform = self.geo.as_ref().and_then(|geo| geo.country.as_deref());
+        let resolved = self
+            .enrichment
+            .as_ref()
+            .and_then(|enrichment| enrichment.place.as_ref())
+            .map(|place| place.country.as_str());
+        platform
+            .into_iter()
+            .chain(resolved)
+            .map(str::to_ascii_uppercase)
+    }
+
+    /// Starling's sentiment of the post (`negative`, `neutral`, `positive`), once enriched.
+    pub fn sentiment(&self) -> Option<&str> {
+        self.enrichment
+            .as_ref()
+            .map(|enrichment| enrichment.sentiment.as_str())
+    }
+}
+
 impl Metrics {
     /// True when no count is known.
     pub fn is_empty(&self) -> bool {

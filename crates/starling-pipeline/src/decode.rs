@@ -13,8 +13,9 @@ pub const UNREADABLE_SUMMARY: &str = "unreadable";
 /// The format name of a CSV file's header record; the rows after it carry `csv`.
 pub const CSV_HEADER: &str = "csv-header";
 
-/// Decodes each record with the decoder its `format` names. CSV rows are read through the
-/// header record that came before them from the same origin.
+/// Decodes each record with the decoder its `format` names, and enriches each post read
+/// (`starling_enrich`). CSV rows are read through the header record that came before them
+/// from the same origin.
 #[derive(Debug, Default)]
 pub struct Decode {
     csv_mapping: CsvMapping,
@@ -114,12 +115,12 @@ impl Stage for Decode {
             } else {
                 decode(format, record.bytes.as_bytes(), &context)
             };
-            items.extend(
-                decoded
-                    .posts
-                    .into_iter()
-                    .map(|post| Item::Post(Box::new(post))),
-            );
+            // Enrichment (language, sentiment, place, links) is pure: done here, on the
+            // decode thread, so that the store and the index get it with the post.
+            items.extend(decoded.posts.into_iter().map(|mut post| {
+                starling_enrich::enrich(&mut post);
+                Item::Post(Box::new(post))
+            }));
             let name = format.name();
             items.extend(decoded.notices.into_iter().map(|notice| Item::Notice {
                 format: name.to_owned(),

@@ -4,8 +4,8 @@
 
 use serde::Deserialize;
 use starling_model::{
-    Author, Entities, Geo, Media, Platform, Point, Post, PostKey, PostRef, Provenance, RawRecord,
-    Source, Timestamp,
+    Author, Enrichment, Entities, Geo, Media, Platform, Point, Post, PostKey, PostRef, Provenance,
+    RawRecord, ResolvedPlace, Source, Timestamp,
 };
 use starling_text::EntityExtractor;
 
@@ -67,6 +67,14 @@ struct CorpusPost {
     share: bool,
     #[serde(default)]
     quote: bool,
+    /// Starling's enrichment, when the case needs one: the detected language, the
+    /// sentiment, the resolved country.
+    #[serde(default)]
+    detected_lang: Option<String>,
+    #[serde(default)]
+    sentiment: Option<String>,
+    #[serde(default)]
+    place_country: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -137,7 +145,25 @@ fn posts(corpus: &CorpusFile) -> Result<Vec<Post>, String> {
                     line: None,
                     offset: None,
                 },
-                enrichment: None,
+                enrichment: (item.detected_lang.is_some()
+                    || item.sentiment.is_some()
+                    || item.place_country.is_some())
+                .then(|| Enrichment {
+                    lang: item.detected_lang.clone().unwrap_or_else(|| "und".into()),
+                    lang_confidence: 0.9,
+                    sentiment: item.sentiment.clone().unwrap_or_else(|| "neutral".into()),
+                    sentiment_score: 0.0,
+                    place: item.place_country.clone().map(|country| ResolvedPlace {
+                        name: country.clone(),
+                        country,
+                        point: None,
+                        geonames_id: None,
+                        source: "text".into(),
+                        confidence: 0.5,
+                        reason: "corpus".into(),
+                    }),
+                    links: Vec::new(),
+                }),
                 raw: RawRecord::default(),
             })
         })

@@ -49,8 +49,11 @@ pub enum Query {
     Mention(String),
     /// `from:user`: the author's handle or id, lowercase.
     From(String),
-    /// `lang:fa`: the declared language, or a regional form of it (`fa` matches `fa-IR`).
+    /// `lang:fa`: the declared or the detected language, or a regional form of it (`fa`
+    /// matches `fa-IR`).
     Lang(String),
+    /// `sentiment:negative`, `neutral` or `positive`: Starling's sentiment of the post.
+    Sentiment(String),
     /// `platform:twitter`.
     Platform(Platform),
     /// `has:links`, `has:media`, `has:geo`.
@@ -61,7 +64,7 @@ pub enum Query {
     Url(String),
     /// `domain:bbc.co.uk`: a link to this domain or one of its subdomains.
     Domain(String),
-    /// `country:IR`, from the post's place.
+    /// `country:IR`, from the platform's place or the place Starling resolved.
     Country(String),
     /// `since:`: created at or after.
     Since(TimeBound),
@@ -230,13 +233,13 @@ impl Query {
                     || post.author.id.to_lowercase() == *user
                     || post.author.handle.to_lowercase().split('@').next() == Some(user.as_str())
             }
-            Query::Lang(code) => post.declared_lang.as_deref().is_some_and(|lang| {
-                let lang = lang.to_lowercase();
+            Query::Lang(code) => post.languages().any(|lang| {
                 lang == *code
                     || lang
                         .strip_prefix(code.as_str())
                         .is_some_and(|rest| rest.starts_with('-'))
             }),
+            Query::Sentiment(label) => post.sentiment() == Some(label.as_str()),
             Query::Platform(platform) => post.platform == *platform,
             Query::Has(Has::Links) => !post.entities.urls.is_empty(),
             Query::Has(Has::Media) => !post.media.is_empty(),
@@ -257,10 +260,8 @@ impl Query {
                     host == domain || host.ends_with(&format!(".{domain}"))
                 }),
             Query::Country(code) => post
-                .geo
-                .as_ref()
-                .and_then(|geo| geo.country.as_deref())
-                .is_some_and(|country| country.eq_ignore_ascii_case(code)),
+                .countries()
+                .any(|country| country.eq_ignore_ascii_case(code)),
             Query::Since(bound) => post.created_at >= bound.resolve(now),
             Query::Until(bound) => post.created_at < bound.resolve(now),
             Query::Geo {

@@ -445,7 +445,18 @@ fn non_empty<'a>(value: &'a str, column: usize, what: &str) -> Result<&'a str, P
 }
 
 const FIELDS: &[&str] = &[
-    "from", "lang", "platform", "has", "is", "url", "domain", "country", "since", "until", "geo",
+    "from",
+    "lang",
+    "platform",
+    "has",
+    "is",
+    "url",
+    "domain",
+    "country",
+    "since",
+    "until",
+    "geo",
+    "sentiment",
 ];
 
 fn is_field(name: &str) -> bool {
@@ -460,6 +471,14 @@ fn field_query(field: &str, value: &str, column: usize) -> Result<Query, ParseEr
     match field {
         "from" => Ok(Query::From(value.trim_start_matches('@').to_lowercase())),
         "lang" => Ok(Query::Lang(value.to_lowercase())),
+        "sentiment" => match value.to_lowercase().as_str() {
+            "negative" | "neg" => Ok(Query::Sentiment("negative".into())),
+            "neutral" => Ok(Query::Sentiment("neutral".into())),
+            "positive" | "pos" => Ok(Query::Sentiment("positive".into())),
+            _ => Err(error(format!(
+                "expected negative, neutral or positive after sentiment:, found {value:?}"
+            ))),
+        },
         "platform" => Platform::parse(value).map(Query::Platform).ok_or_else(|| {
             let known: Vec<&str> = Platform::ALL
                 .iter()

@@ -48,6 +48,7 @@ struct Fields {
     has: Field,
     is: Field,
     country: Field,
+    sentiment: Field,
     created: Field,
     lat: Field,
     lon: Field,
@@ -75,7 +76,8 @@ fn schema() -> (Schema, Fields) {
         url: builder.add_text_field("url", STRING),
         has: builder.add_text_field("has", STRING),
         is: builder.add_text_field("is", STRING),
-        country: builder.add_text_field("country", STRING),
+        country: builder.add_text_field("country", STRING | FAST),
+        sentiment: builder.add_text_field("sentiment", STRING | FAST),
         created: builder.add_i64_field("created", INDEXED | FAST | STORED),
         lat: builder.add_f64_field("lat", INDEXED | FAST),
         lon: builder.add_f64_field("lon", INDEXED | FAST),
@@ -243,8 +245,19 @@ impl SearchIndex {
         let (schema, fields) = schema();
         let directory = tantivy::directory::MmapDirectory::open(&path)
             .map_err(|error| failure(&path, error))?;
-        let index = TantivyIndex::open_or_create(directory, schema)
-            .map_err(|error| failure(&path, error))?;
+        let index = TantivyIndex::open_or_create(directory, schema).map_err(|error| {
+            if matches!(error, tantivy::TantivyError::SchemaError(_)) {
+                StoreError::Database {
+                    path: path.clone(),
+                    message: format!(
+                        "this search index was built by an older Starling ({error}); remove the folder {} and import again",
+                        path.display()
+                    ),
+                }
+            } else {
+                failure(&path, error)
+            }
+        })?;
         index
             .tokenizers()
             .register(TOKENIZER, StarlingTokenizer::default());
@@ -284,20 +297,33 @@ impl SearchIndex {
             fields.facet_author,
             format!("{}:{}", post.platform, post.author.handle),
         );
+        // One language per post for counting: Starling's (the same measure on every
+        // platform), else the declared one without its region.
+        let detected = post
+            .enrichment
+            .as_ref()
+            .map(|enrichment| enrichment.lang.as_str())
+            .filter(|lang| *lang != "und");
+        let declared = post
+            .declared_lang
+            .as_deref()
+            .map(|lang| lang.split('-').next().unwrap_or(lang));
         document.add_text(
             fields.facet_lang,
-            post.declared_lang.as_deref().unwrap_or("und"),
+            detected.or(declared).unwrap_or("und").to_lowercase(),
         );
+        if let Some(sentiment) = post.sentiment() {
+            document.add_text(fields.sentiment, sentiment);
+        }
         let handle = post.author.handle.to_lowercase();
         if let Some((local, _)) = handle.split_once('@') {
             document.add_text(fields.author, local);
         }
         document.add_text(fields.author, &handle);
         document.add_text(fields.author, post.author.id.to_lowercase());
-        if let Some(lang) = &post.declared_lang {
-            let lang = lang.to_lowercase();
-            if let Some((base, _)) = lang.split_once('-') {
-                document.add_text(fields.lang, base);
+        for lang in post.languages() {
+            for (at, _) in lang.match_indices('-') {
+                document.add_text(fields.lang, &lang[..at]);
             }
             document.add_text(fields.lang, &lang);
         }
@@ -362,8 +388,10 @@ impl SearchIndex {
                 document.add_text(fields.is, is);
             }
         }
-        if let Some(country) = post.geo.as_ref().and_then(|geo| geo.country.as_deref()) {
-            document.add_text(fields.country, country.to_ascii_uppercase());
+        let mut countries: Vec<String> = post.countries().collect();
+        countries.dedup();
+        for country in countries {
+            document.add_text(fields.country, country);
         }
         document.add_i64(fields.created, post.created_at.timestamp_millis());
         if let Some(point) = post.geo.as_ref().and_then(|geo| geo.point) {
@@ -529,6 +557,7 @@ impl SearchIndex {
             }
             StarlingQuery::Domain(domain) => (term(fields.domain, domain), true),
             StarlingQuery::Country(code) => (term(fields.country, code), true),
+            StarlingQuery::Sentiment(label) => (term(fields.sentiment, label), true),
             StarlingQuery::Since(bound) => (
                 time(
                     Bound::Included(bound.resolve(now).timestamp_millis()),
@@ -644,7 +673,7 @@ pub fn for_each_match(
 #[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
     /// Each facet's top values with their counts: `hashtags` (with `#`), `authors`
-    /// (`platform:handle`), `languages`, `domains`, `platforms`.
+    /// (`platform:handle`), `languages`, `domains`, `platforms`, `countries`, `sentiments`.
     pub facets: Vec<(&'static str, Vec<(String, u64)>)>,
     /// The bucket's name (`15 minutes`), and the posts starting in each bucket.
     pub histogram: Option<(&'static str, std::collections::BTreeMap<Timestamp, u64>)>,
@@ -688,12 +717,14 @@ impl SearchIndex {
 
 /// The facets [`SearchIndex::summarise`] counts: name, column, and what is written before
 /// each value.
-const FACETS: [(&str, &str, &str); 5] = [
+const FACETS: [(&str, &str, &str); 7] = [
     ("hashtags", "hashtag", "#"),
     ("authors", "facet_author", ""),
     ("languages", "facet_lang", ""),
     ("domains", "facet_host", ""),
     ("platforms", "platform", ""),
+    ("countries", "country", ""),
+    ("sentiments", "sentiment", ""),
 ];
 
 /// Counts, per facet, the values of every matching post, and gathers their times: in each

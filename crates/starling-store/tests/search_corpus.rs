@@ -113,10 +113,24 @@ fn facets_and_histogram_come_from_the_index() {
         "{:?}",
         facet("domains")
     );
+    // One language per post: the detected one (en-order is detected as Spanish), else the
+    // declared one without its region (en-GB counts as en).
+    assert_eq!(
+        facet("languages")[..2],
+        [("en".to_owned(), 2), ("es".to_owned(), 2)]
+    );
     assert!(
-        facet("languages").contains(&("en-GB".to_owned(), 1)),
+        facet("countries").contains(&("IR".to_owned(), 2)),
         "{:?}",
-        facet("languages")
+        facet("countries")
+    );
+    assert_eq!(
+        facet("sentiments"),
+        [
+            ("negative".to_owned(), 2),
+            ("neutral".to_owned(), 1),
+            ("positive".to_owned(), 1)
+        ]
     );
     let (_, buckets) = summary.histogram.unwrap();
     assert_eq!(buckets.values().sum::<u64>(), corpus.posts.len() as u64);

@@ -2,10 +2,11 @@
 //!
 //! A feature is a short string: a kind character, then a value —
 //! `w` a word (normalized as the analyzer does), `#` a hashtag, `@` a mentioned handle, `f` the
-//! author (handle, id, or the handle's local part), `l` the declared language (and each
-//! shorter form: `zh-hant-tw` has `zh-hant` and `zh`), `P` the platform, `h` `has:`, `i`
-//! `is:`, `d` a linked domain (and each parent domain), `c` the country. `*` marks a word
-//! prefix, looked up against each prefix of each word.
+//! author (handle, id, or the handle's local part), `l` the declared and the detected
+//! language (and each shorter form: `zh-hant-tw` has `zh-hant` and `zh`), `s` the sentiment,
+//! `P` the platform, `h` `has:`, `i` `is:`, `d` a linked domain (and each parent domain), `c`
+//! the platform's and the resolved country. `*` marks a word prefix, looked up against each
+//! prefix of each word.
 //!
 //! The rule every anchor obeys, and the property test checks: if a query matches a post, the
 //! post has at least one of the query's anchors.
@@ -74,7 +75,7 @@ impl FeatureStats {
         let kind = characters.next().unwrap_or(' ');
         let value = characters.as_str();
         match kind {
-            'l' | 'P' | 'h' | 'i' => 0.3,
+            'l' | 'P' | 'h' | 'i' | 's' => 0.3,
             'c' => 0.05,
             'd' => 0.01,
             '#' => 0.005,
@@ -117,12 +118,14 @@ pub(crate) fn for_each_feature(document: &Document<'_>, mut each: impl FnMut(&st
         emit('f', local, &mut key);
     }
     emit('f', &post.author.id.to_lowercase(), &mut key);
-    if let Some(lang) = &post.declared_lang {
-        let lang = lang.to_lowercase();
+    for lang in post.languages() {
         emit('l', &lang, &mut key);
         for (at, _) in lang.match_indices('-') {
             emit('l', &lang[..at], &mut key);
         }
+    }
+    if let Some(sentiment) = post.sentiment() {
+        emit('s', sentiment, &mut key);
     }
     emit('P', post.platform.as_str(), &mut key);
     if !post.entities.urls.is_empty() {
@@ -156,8 +159,8 @@ pub(crate) fn for_each_feature(document: &Document<'_>, mut each: impl FnMut(&st
             }
         }
     }
-    if let Some(country) = post.geo.as_ref().and_then(|geo| geo.country.as_deref()) {
-        emit('c', &country.to_ascii_uppercase(), &mut key);
+    for country in post.countries() {
+        emit('c', &country, &mut key);
     }
 }
 
@@ -230,6 +233,7 @@ fn sufficient(query: &Query) -> bool {
         | Query::Mention(_)
         | Query::From(_)
         | Query::Lang(_)
+        | Query::Sentiment(_)
         | Query::Platform(_)
         | Query::Has(_)
         | Query::Is(_)
@@ -266,6 +270,7 @@ fn necessary(query: &Query, stats: &FeatureStats) -> Option<Vec<String>> {
         Query::Mention(handle) => vec![feature('@', handle)],
         Query::From(user) => vec![feature('f', user)],
         Query::Lang(code) => vec![feature('l', code)],
+        Query::Sentiment(label) => vec![feature('s', label)],
         Query::Platform(platform) => vec![feature('P', platform.as_str())],
         Query::Has(has) => vec![feature(
             'h',
