@@ -294,12 +294,20 @@ fn is_noise(token: &str) -> bool {
         || (token.contains('@') && token.contains('.'))
 }
 
-/// Identifies the language of a post's text.
+/// Identifies the language of a post's text. Links and mentions are left out; so are
+/// hashtags (often English compounds in any language's posts) unless the text has no other
+/// words.
 pub fn detect(text: &str) -> Language {
+    let words_outside_hashtags = text
+        .split_whitespace()
+        .filter(|token| !is_noise(token) && !token.starts_with('#'))
+        .any(|token| token.chars().any(|c| Script::of(c).is_some()));
+    let keep =
+        |token: &&str| !is_noise(token) && (!words_outside_hashtags || !token.starts_with('#'));
     let model = model();
     // Pass 1: letters per script, to pick the text's script.
     let mut per_script = [0u32; SCRIPTS];
-    for token in text.split_whitespace().filter(|token| !is_noise(token)) {
+    for token in text.split_whitespace().filter(keep) {
         for c in token.chars() {
             if let Some(script) = Script::of(c) {
                 per_script[script as usize] += 1;
@@ -328,7 +336,7 @@ pub fn detect(text: &str) -> Language {
             confidence: count as f32 / total as f32,
         };
     }
-    score(model, text, script)
+    score(model, text, script, &keep)
 }
 
 const ALL_SCRIPTS: [Script; SCRIPTS] = [
@@ -352,7 +360,7 @@ const ALL_SCRIPTS: [Script; SCRIPTS] = [
 ];
 
 /// Naive-Bayes over the character n-grams of the words written in `script`.
-fn score(model: &Model, text: &str, script: Script) -> Language {
+fn score(model: &Model, text: &str, script: Script, keep: &dyn Fn(&&str) -> bool) -> Language {
     let candidates = model.candidates[script as usize];
     let mut totals = [0f32; WIDTH];
     let mut word: Vec<char> = Vec::with_capacity(32);
@@ -361,7 +369,7 @@ fn score(model: &Model, text: &str, script: Script) -> Language {
         scored += score_word(model, word, totals);
         word.clear();
     };
-    for token in text.split_whitespace().filter(|token| !is_noise(token)) {
+    for token in text.split_whitespace().filter(keep) {
         for c in token.chars() {
             if Script::of(c) == Some(script) {
                 if c.is_ascii() {

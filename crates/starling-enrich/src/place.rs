@@ -397,21 +397,21 @@ fn from_candidate(
 pub fn resolve(post: &Post) -> Option<ResolvedPlace> {
     let gazetteer = gazetteer();
     let geo = post.geo.as_ref();
-    if let Some(point) = geo.and_then(|geo| geo.point) {
-        if let Some((city, km)) = gazetteer.nearest(point) {
-            return Some(ResolvedPlace {
-                name: city.name.clone(),
-                country: city.country.clone(),
-                point: Some(point),
-                geonames_id: Some(city.id),
-                source: "coordinates".into(),
-                confidence: if km <= 25.0 { 0.99 } else { 0.9 },
-                reason: format!(
-                    "the platform's coordinates {:.3},{:.3} are {km:.0} km from {}",
-                    point.lat, point.lon, city.name
-                ),
-            });
-        }
+    if let Some(point) = geo.and_then(|geo| geo.point)
+        && let Some((city, km)) = gazetteer.nearest(point)
+    {
+        return Some(ResolvedPlace {
+            name: city.name.clone(),
+            country: city.country.clone(),
+            point: Some(point),
+            geonames_id: Some(city.id),
+            source: "coordinates".into(),
+            confidence: if km <= 25.0 { 0.99 } else { 0.9 },
+            reason: format!(
+                "the platform's coordinates {:.3},{:.3} are {km:.0} km from {}",
+                point.lat, point.lon, city.name
+            ),
+        });
     }
     let platform_country = geo.and_then(|geo| geo.country.as_deref());
     if let Some(country) = platform_country {

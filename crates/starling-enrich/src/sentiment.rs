@@ -513,6 +513,9 @@ impl Default for TrainOptions {
     }
 }
 
+/// An example as the trainer sees it: features, label index, weight.
+type Encoded = (Vec<(usize, f32)>, usize, f32);
+
 /// One labelled text for [`train`], with the weight of its errors.
 #[derive(Debug, Clone)]
 pub struct Example {
@@ -554,7 +557,7 @@ pub fn train(examples: &[Example], lexicon: HashMap<String, f32>, options: Train
         bias: [0.0; CLASSES],
         lexicon,
     };
-    let encoded: Vec<(Vec<(usize, f32)>, usize, f32)> = examples
+    let encoded: Vec<Encoded> = examples
         .iter()
         .map(|example| {
             let mut buffer = Vec::new();

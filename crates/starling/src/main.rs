@@ -41,8 +41,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Find hashtags, mentions, URLs and cashtags in texts, by Twitter's rules: one text per
-    /// line in, one JSON object per line out, in order.
+    /// Find hashtags, mentions, URLs and cashtags in texts, by Twitter's rules, with each
+    /// text's language and sentiment: one text per line in, one JSON object per line out.
     Analyze(commands::analyze::Args),
     /// Measure Starling's hot paths and print the figures.
     Bench(commands::bench::Args),

@@ -222,10 +222,19 @@ fn analyze_reads_standard_input_and_writes_one_object_per_line() {
         .map(|line| serde_json::from_str(line).unwrap())
         .collect();
     assert_eq!(lines.len(), 3);
-    assert_eq!(
-        lines[0],
-        serde_json::json!({"hashtags": ["IranElection"], "mentions": ["bbc"], "urls": ["http://bbc.co.uk"], "cashtags": []})
-    );
+    for (field, expected) in [
+        ("hashtags", serde_json::json!(["IranElection"])),
+        ("mentions", serde_json::json!(["bbc"])),
+        ("urls", serde_json::json!(["http://bbc.co.uk"])),
+        ("cashtags", serde_json::json!([])),
+    ] {
+        assert_eq!(lines[0][field], expected, "{field}");
+    }
+    // Language and sentiment come with every line; a line without letters has no language.
+    assert_eq!(lines[1]["lang"], "und");
+    assert_eq!(lines[1]["lang_confidence"], 0.0);
+    assert!(["negative", "neutral", "positive"].contains(&lines[0]["sentiment"].as_str().unwrap()));
+    assert!(lines[0]["sentiment_score"].is_number());
     assert_eq!(lines[2]["cashtags"], serde_json::json!(["AAPL"]));
 }
 

@@ -1,4 +1,5 @@
-//! `starling analyze`: the entities of texts, one JSON object per input line, in order.
+//! `starling analyze`: the entities, language and sentiment of texts, one JSON object per
+//! input line, in order.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
@@ -30,6 +31,18 @@ struct Analysis {
     mentions: Vec<String>,
     urls: Vec<String>,
     cashtags: Vec<String>,
+    /// ISO 639-1 code, or `und`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lang: Option<&'static str>,
+    /// 0 to 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lang_confidence: Option<f32>,
+    /// `negative`, `neutral` or `positive`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sentiment: Option<&'static str>,
+    /// P(positive) - P(negative), -1 to 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sentiment_score: Option<f32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
 }
@@ -103,7 +116,16 @@ fn analyze(
 }
 
 fn entities(extractor: &EntityExtractor, text: &str) -> Analysis {
-    let mut analysis = Analysis::default();
+    let language = starling_enrich::langid::detect(text);
+    let sentiment = starling_enrich::sentiment::analyze(text);
+    let round = |value: f32| (value * 1000.0).round() / 1000.0;
+    let mut analysis = Analysis {
+        lang: Some(language.code),
+        lang_confidence: Some(round(language.confidence)),
+        sentiment: Some(sentiment.label.as_str()),
+        sentiment_score: Some(round(sentiment.score)),
+        ..Analysis::default()
+    };
     for Found {
         kind,
         value,
@@ -151,6 +173,28 @@ mod tests {
         assert_eq!(lines[0]["urls"][0], "example.com");
         assert_eq!(lines[1]["hashtags"].as_array().unwrap().len(), 0);
         assert_eq!(lines[3]["mentions"][0], "b/list");
+    }
+
+    #[test]
+    fn language_and_sentiment_come_with_every_line() {
+        let lines = run_on(
+            "مردم امشب در خیابان‌های تهران جمع شده‌اند\nI love this, what a wonderful day!\n12:30"
+                .as_bytes(),
+            false,
+        );
+        assert_eq!(lines[0]["lang"], "fa");
+        assert_eq!(lines[1]["lang"], "en");
+        assert_eq!(lines[1]["sentiment"], "positive");
+        assert_eq!(lines[2]["lang"], "und");
+        for line in &lines {
+            let confidence = line["lang_confidence"].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&confidence), "{line}");
+            let score = line["sentiment_score"].as_f64().unwrap();
+            assert!((-1.0..=1.0).contains(&score), "{line}");
+            assert!(
+                ["negative", "neutral", "positive"].contains(&line["sentiment"].as_str().unwrap())
+            );
+        }
     }
 
     #[test]
