@@ -287,6 +287,27 @@ fn find_in_text(
                 break;
             }
             if let Some(indices) = gazetteer.names.get(&key) {
+                // A one-word name in Arabic or Cyrillic script is often an ordinary word
+                // ("رأی", a vote, is also how Persian writes Rye, New York): only cities of
+                // countries that write that script, or large ones, count.
+                let home = if latin || length > 1 {
+                    None
+                } else {
+                    home_countries(first)
+                };
+                let indices: Vec<u32> = indices
+                    .iter()
+                    .copied()
+                    .filter(|index| {
+                        let city = &gazetteer.cities[*index as usize];
+                        home.is_none_or(|home| {
+                            home.contains(&city.country.as_str()) || city.population >= 1_000_000
+                        })
+                    })
+                    .collect();
+                if indices.is_empty() {
+                    continue;
+                }
                 let chosen = prefer_country
                     .and_then(|country| {
                         indices
@@ -294,13 +315,14 @@ fn find_in_text(
                             .find(|i| gazetteer.cities[**i as usize].country == country)
                     })
                     .unwrap_or(&indices[0]);
+                let chosen = *chosen;
                 let countries: std::collections::HashSet<&str> = indices
                     .iter()
                     .map(|i| gazetteer.cities[*i as usize].country.as_str())
                     .collect();
                 found.push((
                     Candidate::City {
-                        index: *chosen,
+                        index: chosen,
                         countries: countries.len(),
                     },
                     phrase,
@@ -318,6 +340,24 @@ fn find_in_text(
             Candidate::City { index, .. } => (1, gazetteer.cities[*index as usize].population),
             Candidate::Country(_) => (0, 0),
         })
+}
+
+/// The countries that write the script of `word`, for the scripts whose words collide with
+/// foreign place names; `None` for other scripts.
+fn home_countries(word: &str) -> Option<&'static [&'static str]> {
+    const ARABIC: &[&str] = &[
+        "IR", "AF", "PK", "SA", "IQ", "SY", "EG", "JO", "LB", "AE", "KW", "QA", "BH", "OM", "YE",
+        "LY", "TN", "DZ", "MA", "SD", "PS", "MR",
+    ];
+    const CYRILLIC: &[&str] = &[
+        "RU", "UA", "BY", "BG", "RS", "MK", "KZ", "KG", "MN", "TJ", "ME", "BA",
+    ];
+    let first = word.chars().next()?;
+    match first as u32 {
+        0x600..=0x6FF | 0x750..=0x77F | 0xFB50..=0xFDFF | 0xFE70..=0xFEFF => Some(ARABIC),
+        0x400..=0x52F => Some(CYRILLIC),
+        _ => None,
+    }
 }
 
 fn text_of(span: &[Word<'_>]) -> String {
@@ -553,6 +593,8 @@ mod tests {
         for text in [
             "Police fired tear gas at the crowd",
             "what a nice day, the police came by",
+            "لطفاً این پیام را پخش کنید #رأی_من_کجاست",
+            "به چه کسی رأی دادی",
             "I will be reading later",
         ] {
             assert_eq!(resolve(&post(text)), None, "{text}");

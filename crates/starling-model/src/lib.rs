@@ -397,6 +397,26 @@ impl Post {
             .map(str::to_ascii_uppercase)
     }
 
+    /// The one language a post is counted under: Starling's detection (the same measure on
+    /// every platform), else the declared language without its region, else `und`.
+    pub fn language(&self) -> String {
+        let detected = self
+            .enrichment
+            .as_ref()
+            .map(|enrichment| enrichment.lang.as_str())
+            .filter(|lang| *lang != "und");
+        let declared = self
+            .declared_lang
+            .as_deref()
+            .map(|lang| lang.split('-').next().unwrap_or(lang));
+        detected.or(declared).unwrap_or("und").to_lowercase()
+    }
+
+    /// The one country a post is counted under: the platform's, else the resolved one.
+    pub fn country(&self) -> Option<String> {
+        self.countries().next()
+    }
+
     /// Starling's sentiment of the post (`negative`, `neutral`, `positive`), once enriched.
     pub fn sentiment(&self) -> Option<&str> {
         self.enrichment

@@ -297,21 +297,7 @@ impl SearchIndex {
             fields.facet_author,
             format!("{}:{}", post.platform, post.author.handle),
         );
-        // One language per post for counting: Starling's (the same measure on every
-        // platform), else the declared one without its region.
-        let detected = post
-            .enrichment
-            .as_ref()
-            .map(|enrichment| enrichment.lang.as_str())
-            .filter(|lang| *lang != "und");
-        let declared = post
-            .declared_lang
-            .as_deref()
-            .map(|lang| lang.split('-').next().unwrap_or(lang));
-        document.add_text(
-            fields.facet_lang,
-            detected.or(declared).unwrap_or("und").to_lowercase(),
-        );
+        document.add_text(fields.facet_lang, post.language());
         if let Some(sentiment) = post.sentiment() {
             document.add_text(fields.sentiment, sentiment);
         }

@@ -45,8 +45,23 @@ pub struct PostLine<'a> {
     text: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     url: Option<&'a str>,
+    /// The language the post is counted under (Starling's detection, else the declared one).
+    lang: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    lang: Option<&'a str>,
+    lang_confidence: Option<f32>,
+    /// The language the platform declared.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    declared_lang: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sentiment: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sentiment_score: Option<f32>,
+    /// The platform's country, else the one Starling resolved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    country: Option<String>,
+    /// The place Starling resolved, with its evidence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    place: Option<&'a starling_model::ResolvedPlace>,
     /// Present when the platform said the post was deleted (it is kept as evidence).
     #[serde(skip_serializing_if = "Option::is_none")]
     deleted: Option<String>,
@@ -232,7 +247,13 @@ pub fn post_line(post: &Post, status: starling_store::PostStatus) -> PostLine<'_
         author: &post.author.handle,
         text: &post.text,
         url: post.url.as_deref(),
-        lang: post.declared_lang.as_deref(),
+        lang: post.language(),
+        lang_confidence: post.enrichment.as_ref().map(|e| e.lang_confidence),
+        declared_lang: post.declared_lang.as_deref(),
+        sentiment: post.sentiment(),
+        sentiment_score: post.enrichment.as_ref().map(|e| e.sentiment_score),
+        country: post.country(),
+        place: post.enrichment.as_ref().and_then(|e| e.place.as_ref()),
         deleted: status.deleted,
         earlier_versions: status.history.len(),
     }
@@ -252,10 +273,13 @@ fn facets(posts: &[Post]) -> Vec<(&'static str, Vec<(String, u64)>)> {
             "authors",
             format!("{}:{}", post.platform, post.author.handle),
         );
-        add(
-            "languages",
-            post.declared_lang.clone().unwrap_or_else(|| "und".into()),
-        );
+        add("languages", post.language());
+        for country in post.countries().collect::<std::collections::BTreeSet<_>>() {
+            add("countries", country);
+        }
+        if let Some(sentiment) = post.sentiment() {
+            add("sentiments", sentiment.to_owned());
+        }
         add("platforms", post.platform.as_str().to_owned());
         for url in &post.entities.urls {
             let target = url.target();
