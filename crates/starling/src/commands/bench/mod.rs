@@ -1,6 +1,7 @@
 //! `starling bench`: figures for the hot paths, measured in this process on one core.
 
 mod detect;
+mod enrich;
 mod watches;
 
 use std::collections::BTreeMap;
@@ -34,6 +35,8 @@ enum What {
     Watches(watches::WatchArgs),
     /// The detectors' speed on one core, and their memory after 1M and 10M posts.
     Detect(detect::DetectArgs),
+    /// Each enrichment stage's speed on one core: language, sentiment, place, links.
+    Enrich(enrich::EnrichArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -93,6 +96,7 @@ pub fn run(args: Args, stdout: &mut dyn Write) -> anyhow::Result<()> {
         What::Search(args) => return archive(args, true, stdout),
         What::Watches(args) => return watches::run(args, stdout),
         What::Detect(args) => return detect::run(args, stdout),
+        What::Enrich(args) => return enrich::run(args, stdout),
     };
     let mut corpora: Vec<(String, Format, Vec<Vec<u8>>)> = Vec::new();
     let mut generated: BTreeMap<&'static str, (Format, Vec<Vec<u8>>)> = BTreeMap::new();
