@@ -126,10 +126,10 @@ impl Script {
 /// The n-gram table, decompressed once.
 struct Model {
     codes: Vec<&'static str>,
-    /// Open addressing: the hash's high 32 bits, 0 for an empty slot.
-    fingerprints: Vec<u32>,
-    /// Per slot: offset of the row in `rows` (24 bits) and its length (8 bits).
-    slots: Vec<u32>,
+    /// Open addressing, one word per slot so that a probe costs one cache line: the hash's
+    /// high 32 bits (0 for an empty slot), then the row's offset in `rows` (24 bits) and
+    /// length (8 bits).
+    slots: Vec<u64>,
     /// Rows of (language id, log-probability in eighths of a nat, negated).
     rows: Vec<(u8, u8)>,
     mask: usize,
@@ -200,8 +200,7 @@ impl Model {
         let ngrams = reader.u32()? as usize;
         let capacity = (ngrams * 2).next_power_of_two();
         let mask = capacity - 1;
-        let mut fingerprints = vec![0u32; capacity];
-        let mut slots = vec![0u32; capacity];
+        let mut slots = vec![0u64; capacity];
         let mut rows = Vec::new();
         let mut ngram: Vec<u8> = Vec::with_capacity(32);
         for _ in 0..ngrams {
@@ -230,11 +229,10 @@ impl Model {
             }
             let fingerprint = fingerprint(hash);
             let mut slot = hash as usize & mask;
-            while fingerprints[slot] != 0 {
+            while slots[slot] != 0 {
                 slot = (slot + 1) & mask;
             }
-            fingerprints[slot] = fingerprint;
-            slots[slot] = (offset as u32) << 8 | u32::from(length);
+            slots[slot] = u64::from(fingerprint) << 32 | (offset as u64) << 8 | u64::from(length);
         }
         let mut candidates = [0u64; SCRIPTS];
         for (id, code) in codes.iter().enumerate() {
@@ -244,7 +242,6 @@ impl Model {
         }
         Ok(Model {
             codes,
-            fingerprints,
             slots,
             rows,
             mask,
@@ -256,13 +253,13 @@ impl Model {
         let fingerprint = fingerprint(hash);
         let mut slot = hash as usize & self.mask;
         loop {
-            let found = self.fingerprints[slot];
+            let found = self.slots[slot];
             if found == 0 {
                 return &[];
             }
-            if found == fingerprint {
-                let packed = self.slots[slot] as usize;
-                return &self.rows[packed >> 8..(packed >> 8) + (packed & 0xFF)];
+            if (found >> 32) as u32 == fingerprint {
+                let offset = (found as u32 >> 8) as usize;
+                return &self.rows[offset..offset + (found & 0xFF) as usize];
             }
             slot = (slot + 1) & self.mask;
         }
@@ -416,21 +413,33 @@ fn score(model: &Model, text: &str, script: Script, keep: &dyn Fn(&&str) -> bool
 fn score_word(model: &Model, word: &[char], totals: &mut [f32; WIDTH]) -> u32 {
     for start in 0..word.len() {
         let orders = (word.len() - start).min(MAX_ORDER);
-        let mut best = [MISSING; WIDTH];
+        // The hashes of every order first, then the look-ups: independent loads that the
+        // processor overlaps, where hash-then-look-up-then-decide would wait on each miss.
+        let mut hashes = [0u64; MAX_ORDER];
         let mut hash = FNV_OFFSET;
-        for order in 1..=orders {
-            hash = fnv_extend(hash, word[start + order - 1]);
-            let row = model.row(hash);
+        for (order, slot) in hashes.iter_mut().enumerate().take(orders) {
+            hash = fnv_extend(hash, word[start + order]);
+            *slot = hash;
+        }
+        let rows: [&[(u8, u8)]; MAX_ORDER] = std::array::from_fn(|order| {
+            if order < orders {
+                model.row(hashes[order])
+            } else {
+                &[]
+            }
+        });
+        let mut best = [MISSING; WIDTH];
+        for (order, row) in rows.iter().enumerate().take(orders) {
             if row.is_empty() {
                 // No language has this n-gram, nor (nearly always) any longer one: every
                 // remaining order backs off to what the languages have now.
-                let remaining = (orders - order + 1) as f32;
+                let remaining = (orders - order) as f32;
                 for (total, value) in totals.iter_mut().zip(best.iter()) {
                     *total += value * remaining;
                 }
                 break;
             }
-            for (language, quantized) in row {
+            for (language, quantized) in row.iter() {
                 best[usize::from(*language)] = f32::from(*quantized) * -0.125;
             }
             for (total, value) in totals.iter_mut().zip(best.iter()) {
