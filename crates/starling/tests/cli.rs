@@ -697,3 +697,76 @@ fn an_edited_then_deleted_post_keeps_its_history_and_stays_as_evidence() {
     ])));
     assert_eq!(isfahan.len(), 1);
 }
+
+#[test]
+fn imported_posts_are_enriched_and_searchable_by_language_sentiment_and_country() {
+    let generated = Scenario::generate(3000, 11);
+    generated.import();
+    let data_dir = generated.data_dir();
+    let search = |query: &str, extra: &[&str]| {
+        let mut args = vec![
+            "--data-dir",
+            data_dir,
+            "search",
+            query,
+            "--limit",
+            "100000",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        json_lines(&stdout(&starling(&args)))
+    };
+    let everything = search("since:2000-01-01", &[]);
+    assert!(everything.len() > 2000, "{}", everything.len());
+
+    // Every post has a sentiment, and the three classes split the archive.
+    let mut split = 0;
+    for label in ["negative", "neutral", "positive"] {
+        let lines = search(&format!("sentiment:{label}"), &[]);
+        assert!(lines.iter().all(|line| line["sentiment"] == label));
+        assert!(lines.iter().all(|line| {
+            let score = line["sentiment_score"].as_f64().unwrap();
+            (-1.0..=1.0).contains(&score)
+        }));
+        split += lines.len();
+    }
+    assert_eq!(split, everything.len());
+
+    // lang: finds the detected or the declared language; Persian is the scenario's second.
+    let persian = search("lang:fa", &[]);
+    assert!(persian.len() > 300, "{}", persian.len());
+    for line in &persian {
+        let declared = line["declared_lang"].as_str().unwrap_or_default();
+        assert!(line["lang"] == "fa" || declared.starts_with("fa"), "{line}");
+    }
+    let detected_persian = persian.iter().filter(|line| line["lang"] == "fa").count();
+    assert!(
+        detected_persian * 10 >= persian.len() * 9,
+        "{detected_persian} of {}",
+        persian.len()
+    );
+
+    // country: finds the platform's or the resolved country, and says why.
+    let iran = search("country:IR", &[]);
+    assert!(!iran.is_empty());
+    for line in &iran {
+        assert!(
+            line["country"] == "IR" || line["place"]["country"] == "IR",
+            "{line}"
+        );
+    }
+    assert!(iran.iter().any(|line| {
+        line["place"]["reason"]
+            .as_str()
+            .is_some_and(|r| !r.is_empty())
+    }));
+
+    // The facets count languages, countries and sentiments.
+    let facets = search("since:2000-01-01", &["--facets"]);
+    for facet in ["languages", "countries", "sentiments"] {
+        assert!(
+            facets.iter().any(|line| line["facet"] == facet),
+            "{facet} missing"
+        );
+    }
+}
