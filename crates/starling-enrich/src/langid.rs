@@ -374,7 +374,7 @@ fn score(model: &Model, text: &str, script: Script, keep: &dyn Fn(&&str) -> bool
                 } else {
                     word.extend(c.to_lowercase());
                 }
-            } else if c.is_alphabetic() && !c.is_ascii() && Script::of(c).is_none() {
+            } else if !c.is_ascii() && Script::of(c).is_none() && c.is_alphabetic() {
                 // Combining marks and letters outside the table's ranges stay in the word.
                 word.push(c);
             } else if !word.is_empty() {

@@ -47,6 +47,21 @@ pub fn enrich(post: &mut Post) {
     post.enrichment = Some(enrichment(post));
 }
 
+/// `char::is_alphanumeric`, with ASCII and the Arabic block (Arabic, Persian, Urdu) answered
+/// from small tables instead of the Unicode ones.
+pub(crate) fn is_word_char(c: char) -> bool {
+    static ARABIC: std::sync::OnceLock<[bool; 256]> = std::sync::OnceLock::new();
+    match c as u32 {
+        0..=0x7F => c.is_ascii_alphanumeric(),
+        code @ 0x600..=0x6FF => ARABIC.get_or_init(|| {
+            std::array::from_fn(|i| {
+                char::from_u32(0x600 + i as u32).is_some_and(char::is_alphanumeric)
+            })
+        })[(code - 0x600) as usize],
+        _ => c.is_alphanumeric(),
+    }
+}
+
 /// Three decimals: what a reader needs, and stable JSON.
 fn round(value: f32) -> f32 {
     (value * 1000.0).round() / 1000.0

@@ -185,7 +185,7 @@ fn normalize_name(name: &str) -> String {
 }
 
 fn is_name_char(c: char) -> bool {
-    c.is_alphanumeric() || matches!(c, '\u{200c}' | '\u{0640}' | '\'') || is_mark(c)
+    crate::is_word_char(c) || matches!(c, '\u{200c}' | '\u{0640}' | '\'') || is_mark(c)
 }
 
 fn is_mark(c: char) -> bool {

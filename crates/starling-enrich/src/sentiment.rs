@@ -10,6 +10,8 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use crate::is_word_char;
+
 /// The compressed built-in model written by `starling train sentiment`.
 const MODEL: &[u8] = include_bytes!("../models/sentiment.bin.zst");
 
@@ -234,7 +236,7 @@ fn tokens(text: &str) -> Vec<String> {
         let mut word = String::new();
         let mut chars = raw.chars().peekable();
         while let Some(c) = chars.next() {
-            if c.is_alphanumeric() || c == '\'' || is_mark(c) {
+            if is_word_char(c) || c == '\'' || is_mark(c) {
                 word.extend(c.to_lowercase());
                 continue;
             }
@@ -276,6 +278,19 @@ fn is_mark(c: char) -> bool {
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0100_0000_01b3;
 
+/// [`hash`] of one part given as characters: the same value as hashing the string they spell.
+fn hash_chars(kind: u8, chars: &[char]) -> usize {
+    let mut hash = FNV_OFFSET;
+    hash = (hash ^ u64::from(kind)).wrapping_mul(FNV_PRIME);
+    let mut buffer = [0u8; 4];
+    for c in chars {
+        for byte in c.encode_utf8(&mut buffer).as_bytes() {
+            hash = (hash ^ u64::from(*byte)).wrapping_mul(FNV_PRIME);
+        }
+    }
+    (hash >> (64 - BITS)) as usize
+}
+
 fn hash(kind: u8, parts: &[&str]) -> usize {
     let mut hash = FNV_OFFSET;
     hash = (hash ^ u64::from(kind)).wrapping_mul(FNV_PRIME);
@@ -300,17 +315,20 @@ fn features(text: &str, lexicon: &HashMap<String, f32>, out: &mut Vec<(usize, f3
     let mut dense = [0f32; COMPOUND];
     let mut negated = 0usize;
     let mut previous = "<s>".to_owned();
+    let mut padded: Vec<char> = Vec::with_capacity(32);
     for token in &tokens {
         let is_negation = NEGATIONS.contains(&token.as_str()) || token.ends_with("n't");
         let scope = if negated > 0 { "~" } else { "" };
         out.push((hash(b'w', &[scope, token]), 1.0));
         out.push((hash(b'b', &[&previous, token]), 1.0));
-        if token.chars().count() > 3 && token.chars().all(char::is_alphanumeric) {
-            let padded: Vec<char> = format!("<{token}>").chars().collect();
+        if token.chars().count() > 3 && token.chars().all(is_word_char) {
+            padded.clear();
+            padded.push('<');
+            padded.extend(token.chars());
+            padded.push('>');
             for n in 3..=5 {
                 for window in padded.windows(n) {
-                    let gram: String = window.iter().collect();
-                    out.push((hash(b'c', &[&gram]), 0.5));
+                    out.push((hash_chars(b'c', window), 0.5));
                 }
             }
         }
@@ -321,7 +339,7 @@ fn features(text: &str, lexicon: &HashMap<String, f32>, out: &mut Vec<(usize, f3
                 *valence
             };
             valence_sum += valence;
-            let is_emoji = !token.chars().any(char::is_alphanumeric);
+            let is_emoji = !token.chars().any(is_word_char);
             let base = if is_emoji { 4 } else { 0 };
             if valence > 0.0 {
                 dense[base] += valence / 4.0;
@@ -340,7 +358,7 @@ fn features(text: &str, lexicon: &HashMap<String, f32>, out: &mut Vec<(usize, f3
     }
     // Emoticons are whitespace tokens made of punctuation (":)", ":-(", "<3").
     for raw in text.split_whitespace() {
-        if !raw.chars().any(char::is_alphanumeric)
+        if !raw.chars().any(is_word_char)
             && raw.chars().count() > 1
             && let Some(valence) = lexicon.get(raw)
         {
@@ -635,6 +653,22 @@ pub fn lexicon_from_vader(words: &str, emoji: &str) -> HashMap<String, f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn char_hashes_equal_string_hashes_and_word_chars_equal_alphanumeric() {
+        for text in ["<tehran>", "شده‌اند", "naïve", "😀x"] {
+            let chars: Vec<char> = text.chars().collect();
+            assert_eq!(hash_chars(b'c', &chars), hash(b'c', &[text]));
+        }
+        for c in ('\0'..='\u{2000}').chain(['😀', '中', '\u{fdf2}']) {
+            assert_eq!(
+                is_word_char(c),
+                c.is_alphanumeric(),
+                "{c:?} U+{:04X}",
+                c as u32
+            );
+        }
+    }
 
     #[test]
     fn tokens_normalize_mentions_links_and_runs() {
