@@ -115,12 +115,12 @@ impl Stage for Decode {
             } else {
                 decode(format, record.bytes.as_bytes(), &context)
             };
-            // Enrichment (language, sentiment, place, links) is pure: done here, on the
-            // decode thread, so that the store and the index get it with the post.
-            items.extend(decoded.posts.into_iter().map(|mut post| {
-                starling_enrich::enrich(&mut post);
-                Item::Post(Box::new(post))
-            }));
+            items.extend(
+                decoded
+                    .posts
+                    .into_iter()
+                    .map(|post| Item::Post(Box::new(post))),
+            );
             let name = format.name();
             items.extend(decoded.notices.into_iter().map(|notice| Item::Notice {
                 format: name.to_owned(),
@@ -136,8 +136,34 @@ impl Stage for Decode {
                 }
             }));
         }
+        enrich_all(&mut items);
         batch.with_items(items)
     }
+}
+
+/// Enriches every post of a batch (language, sentiment, place, links: pure, so the store and
+/// the index get them with the post), on as many threads as there are cores for a large batch.
+fn enrich_all(items: &mut [Item]) {
+    const ALONE: usize = 512;
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let posts = items.iter().filter(|item| matches!(item, Item::Post(_))).count();
+    let enrich = |chunk: &mut [Item]| {
+        for item in chunk {
+            if let Item::Post(post) = item {
+                starling_enrich::enrich(post);
+            }
+        }
+    };
+    if threads < 2 || posts < ALONE {
+        enrich(items);
+        return;
+    }
+    let size = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        for chunk in items.chunks_mut(size) {
+            scope.spawn(move || enrich(chunk));
+        }
+    });
 }
 
 /// The bytes of a record that could not be read, for [`UNREADABLE`].
