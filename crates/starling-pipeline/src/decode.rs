@@ -146,7 +146,10 @@ impl Stage for Decode {
 fn enrich_all(items: &mut [Item]) {
     const ALONE: usize = 512;
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let posts = items.iter().filter(|item| matches!(item, Item::Post(_))).count();
+    let posts = items
+        .iter()
+        .filter(|item| matches!(item, Item::Post(_)))
+        .count();
     let enrich = |chunk: &mut [Item]| {
         for item in chunk {
             if let Item::Post(post) = item {
