@@ -42,9 +42,30 @@ struct Gazetteer {
     grid: HashMap<(i32, i32), Vec<u32>>,
 }
 
-/// Country names in Persian and Arabic, for the countries these posts talk about most: the
-/// gazetteer's country list is English only. Our own table.
+/// Country names and short forms the gazetteer's English list lacks: abbreviations, the
+/// constituent countries of the United Kingdom, names in the country's own language, and
+/// Persian and Arabic names of the countries these posts talk about most. Our own table.
 const COUNTRY_NAMES: &[(&str, &str)] = &[
+    ("UK", "GB"),
+    ("U.K.", "GB"),
+    ("Britain", "GB"),
+    ("Great Britain", "GB"),
+    ("England", "GB"),
+    ("Scotland", "GB"),
+    ("Wales", "GB"),
+    ("Northern Ireland", "GB"),
+    ("USA", "US"),
+    ("U.S.", "US"),
+    ("U.S.A.", "US"),
+    ("America", "US"),
+    ("United States of America", "US"),
+    ("Italia", "IT"),
+    ("Deutschland", "DE"),
+    ("España", "ES"),
+    ("Brasil", "BR"),
+    ("Türkiye", "TR"),
+    ("Россия", "RU"),
+    ("Україна", "UA"),
     ("ایران", "IR"),
     ("إيران", "IR"),
     ("عراق", "IQ"),
@@ -249,6 +270,17 @@ fn find_in_text(
     is_profile: bool,
 ) -> Option<(Candidate, String)> {
     let words = words(text);
+    let found = find_all(gazetteer, &words, prefer_country, is_profile);
+    choose(gazetteer, found, &words, prefer_country, is_profile)
+}
+
+/// Every place named in `words`, the longest name first at each word.
+fn find_all(
+    gazetteer: &Gazetteer,
+    words: &[Word<'_>],
+    prefer_country: Option<&str>,
+    is_profile: bool,
+) -> Vec<(Candidate, String)> {
     let mut found: Vec<(Candidate, String)> = Vec::new();
     let mut at = 0;
     while at < words.len() {
@@ -264,27 +296,28 @@ fn find_in_text(
                     .chars()
                     .next()
                     .is_some_and(|c| ('\u{c0}'..='\u{24f}').contains(&c));
-            if latin {
-                // Proper nouns only; a single word opening a sentence may be any word.
-                if !first.chars().next().is_some_and(char::is_uppercase) {
-                    continue;
-                }
-                if length == 1 && span[0].opens_sentence && !is_profile {
-                    continue;
-                }
-                if length == 1 && first.chars().count() < 4 {
-                    continue;
-                }
-            } else if length == 1 && first.chars().count() < 3 {
+            let capitalized = first.chars().next().is_some_and(char::is_uppercase);
+            if latin && !capitalized {
+                // Proper nouns only.
                 continue;
             }
             let key: Vec<&str> = span.iter().map(|w| w.normalized.as_str()).collect();
             let key = key.join(" ");
             let phrase = text_of(span);
-            if let Some(iso) = gazetteer.country_names.get(&key) {
+            // Country names are rarely ordinary words, even opening a sentence; short ones
+            // ("UK", "USA") count when written in capitals.
+            let short = first.chars().count() < if latin { 4 } else { 3 };
+            let all_capitals = first.chars().all(|c| !c.is_lowercase());
+            if let Some(iso) = gazetteer.country_names.get(&key)
+                && (length > 1 || !short || (latin && all_capitals))
+            {
                 found.push((Candidate::Country(iso.clone()), phrase));
                 matched = length;
                 break;
+            }
+            // A single word opening a sentence may be any word ("Police", "Nice").
+            if length == 1 && (short || (latin && span[0].opens_sentence && !is_profile)) {
+                continue;
             }
             if let Some(indices) = gazetteer.names.get(&key) {
                 // A one-word name in Arabic or Cyrillic script is often an ordinary word
@@ -333,13 +366,49 @@ fn find_in_text(
         }
         at += matched.max(1);
     }
+    found
+}
+
+/// The best-supported place among those found.
+fn choose(
+    gazetteer: &Gazetteer,
+    found: Vec<(Candidate, String)>,
+    words: &[Word<'_>],
+    prefer_country: Option<&str>,
+    is_profile: bool,
+) -> Option<(Candidate, String)> {
+    // A named country decides among cities ("Florida, USA" is not Florida, Cuba): with one,
+    // look again preferring its cities, and keep the country itself if none of them is named.
+    let named_country = found.iter().find_map(|(candidate, _)| match candidate {
+        Candidate::Country(iso) => Some(iso.clone()),
+        Candidate::City { .. } => None,
+    });
+    if let Some(iso) = named_country
+        && prefer_country.is_none()
+    {
+        let again = find_all(gazetteer, words, Some(&iso), is_profile);
+        let in_country = again.into_iter().filter(|(candidate, _)| match candidate {
+            Candidate::City { index, .. } => gazetteer.cities[*index as usize].country == iso,
+            Candidate::Country(_) => false,
+        });
+        let best_city = in_country.max_by_key(|(candidate, _)| population(gazetteer, candidate));
+        return best_city.or_else(|| {
+            found
+                .into_iter()
+                .find(|(candidate, _)| matches!(candidate, Candidate::Country(_)))
+        });
+    }
     // A city beats a country (it says more); among cities, the most populous.
     found
         .into_iter()
-        .max_by_key(|(candidate, _)| match candidate {
-            Candidate::City { index, .. } => (1, gazetteer.cities[*index as usize].population),
-            Candidate::Country(_) => (0, 0),
-        })
+        .max_by_key(|(candidate, _)| population(gazetteer, candidate))
+}
+
+fn population(gazetteer: &Gazetteer, candidate: &Candidate) -> (u8, u32) {
+    match candidate {
+        Candidate::City { index, .. } => (1, gazetteer.cities[*index as usize].population),
+        Candidate::Country(_) => (0, 0),
+    }
 }
 
 /// The countries that write the script of `word`, for the scripts whose words collide with
