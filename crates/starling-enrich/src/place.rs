@@ -18,12 +18,16 @@ const GAZETTEER: &[u8] = include_bytes!("../models/gazetteer.tsv.zst");
 
 /// Longest place name looked for in text, in words.
 const MAX_WORDS: usize = 4;
+/// A one-word Latin-script name in a post's text counts only for cities this large.
+const TEXT_MIN_POPULATION: u32 = 50_000;
 /// A point farther than this from every city resolves to no city.
 const NEAREST_KM: f64 = 100.0;
 
 struct City {
     id: u32,
     name: String,
+    /// The name normalized as names in text are.
+    key: String,
     country: String,
     point: Point,
     population: u32,
@@ -140,6 +144,7 @@ impl Gazetteer {
             let city = City {
                 id: fields[0].parse().map_err(|_| bad())?,
                 name: fields[1].to_owned(),
+                key: normalize_name(fields[1]),
                 country: fields[2].to_owned(),
                 point: Point {
                     lat: parse(3)?,
@@ -315,8 +320,12 @@ fn find_all(
                 matched = length;
                 break;
             }
-            // A single word opening a sentence may be any word ("Police", "Nice").
-            if length == 1 && (short || (latin && span[0].opens_sentence && !is_profile)) {
+            // A single word opening a sentence may be any word ("Police", "Nice"); one in
+            // capitals is shouting ("NEVER", "NAME").
+            let shouting = latin && all_capitals;
+            if length == 1
+                && (short || shouting || (latin && span[0].opens_sentence && !is_profile))
+            {
                 continue;
             }
             if let Some(indices) = gazetteer.names.get(&key) {
@@ -328,14 +337,23 @@ fn find_all(
                 } else {
                     home_countries(first)
                 };
+                // A one-word Latin name in running text (not a profile's location) is a
+                // city's own name, not one of its alternates (Portland is also "Elbow", Topeka
+                // once "Google"), and a city of some size: small towns are named after
+                // ordinary words ("Mission", "Obama").
+                let one_latin_word = latin && length == 1;
                 let indices: Vec<u32> = indices
                     .iter()
                     .copied()
                     .filter(|index| {
                         let city = &gazetteer.cities[*index as usize];
-                        home.is_none_or(|home| {
+                        let script_ok = home.is_none_or(|home| {
                             home.contains(&city.country.as_str()) || city.population >= 1_000_000
-                        })
+                        });
+                        let word_ok = !one_latin_word
+                            || is_profile
+                            || (city.key == key && city.population >= TEXT_MIN_POPULATION);
+                        script_ok && word_ok
                     })
                     .collect();
                 if indices.is_empty() {
@@ -363,6 +381,21 @@ fn find_all(
                 matched = length;
                 break;
             }
+        }
+        if matched == 0 && words[at].original == "New" {
+            // "New Mexico", "New Jersey" or "New South Wales", unknown as a whole, is not
+            // Mexico, Jersey or Wales: skip the capitalized words that follow.
+            at += 1;
+            while at < words.len()
+                && words[at]
+                    .original
+                    .chars()
+                    .next()
+                    .is_some_and(char::is_uppercase)
+            {
+                at += 1;
+            }
+            continue;
         }
         at += matched.max(1);
     }
