@@ -11,6 +11,8 @@
 
 use std::sync::OnceLock;
 
+use crate::{Reader, fnv};
+
 /// The compressed table written by `tools/langid-model/regenerate.sh`.
 const MODEL: &[u8] = include_bytes!("../models/langid.bin.zst");
 
@@ -146,28 +148,6 @@ fn model() -> &'static Model {
     })
 }
 
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8], String> {
-        let end = self.at + n;
-        let slice = self.bytes.get(self.at..end).ok_or("truncated")?;
-        self.at = end;
-        Ok(slice)
-    }
-    fn u8(&mut self) -> Result<u8, String> {
-        Ok(self.take(1)?[0])
-    }
-    fn u32(&mut self) -> Result<u32, String> {
-        let mut word = [0; 4];
-        word.copy_from_slice(self.take(4)?);
-        Ok(u32::from_le_bytes(word))
-    }
-}
-
 fn static_code(code: &[u8]) -> Result<&'static str, String> {
     const KNOWN: &[&str] = &[
         "ar", "az", "be", "bg", "bn", "ca", "cs", "da", "de", "el", "en", "es", "et", "fa", "fi",
@@ -185,7 +165,7 @@ fn static_code(code: &[u8]) -> Result<&'static str, String> {
 impl Model {
     fn load(compressed: &[u8]) -> Result<Model, String> {
         let raw = zstd::decode_all(compressed).map_err(|error| error.to_string())?;
-        let mut reader = Reader { bytes: &raw, at: 0 };
+        let mut reader = Reader::new(&raw);
         if reader.take(8)? != b"STLANGID" || reader.u32()? != 2 {
             return Err("not a version 2 STLANGID table".into());
         }
@@ -211,9 +191,7 @@ impl Model {
             }
             ngram.truncate(shared);
             ngram.extend_from_slice(reader.take(suffix)?);
-            let hash = ngram.iter().fold(FNV_OFFSET, |hash, byte| {
-                (hash ^ u64::from(*byte)).wrapping_mul(FNV_PRIME)
-            });
+            let hash = fnv::extend(fnv::OFFSET, &ngram);
             let length = reader.u8()?;
             let offset = rows.len();
             if offset >= 1 << 24 {
@@ -268,18 +246,6 @@ impl Model {
 
 fn fingerprint(hash: u64) -> u32 {
     ((hash >> 32) as u32).max(1)
-}
-
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0100_0000_01b3;
-
-fn fnv_extend(mut hash: u64, c: char) -> u64 {
-    let mut buffer = [0u8; 4];
-    for byte in c.encode_utf8(&mut buffer).as_bytes() {
-        hash ^= u64::from(*byte);
-        hash = hash.wrapping_mul(FNV_PRIME);
-    }
-    hash
 }
 
 /// Whether a whitespace-separated token says nothing about the language: links, mentions,
@@ -443,9 +409,9 @@ fn score_word(model: &Model, word: &[char], totals: &mut [f32; WIDTH]) -> u32 {
         // The hashes of every order first, then the look-ups: independent loads that the
         // processor overlaps, where hash-then-look-up-then-decide would wait on each miss.
         let mut hashes = [0u64; MAX_ORDER];
-        let mut hash = FNV_OFFSET;
+        let mut hash = fnv::OFFSET;
         for (order, slot) in hashes.iter_mut().enumerate().take(orders) {
-            hash = fnv_extend(hash, word[start + order]);
+            hash = fnv::extend_char(hash, word[start + order]);
             *slot = hash;
         }
         let rows: [&[(u8, u8)]; MAX_ORDER] = std::array::from_fn(|order| {
@@ -508,15 +474,10 @@ mod tests {
     #[test]
     fn hash_is_fnv1a_over_utf8() {
         // Pinned: the table generator hashes the n-gram's bytes with the same function.
-        let hash = "شد".chars().fold(FNV_OFFSET, fnv_extend);
-        let mut expected = FNV_OFFSET;
-        for byte in "شد".as_bytes() {
-            expected ^= u64::from(*byte);
-            expected = expected.wrapping_mul(FNV_PRIME);
-        }
-        assert_eq!(hash, expected);
+        let by_chars = "شد".chars().fold(fnv::OFFSET, fnv::extend_char);
+        assert_eq!(by_chars, fnv::extend(fnv::OFFSET, "شد".as_bytes()));
         assert_eq!(
-            "a".chars().fold(FNV_OFFSET, fnv_extend),
+            "a".chars().fold(fnv::OFFSET, fnv::extend_char),
             0xaf63_dc4c_8601_ec8c
         );
     }

@@ -62,6 +62,67 @@ pub(crate) fn is_word_char(c: char) -> bool {
     }
 }
 
+/// Combining marks the tokenizers keep inside words: Latin diacritics, Arabic harakat and
+/// superscript alef, Devanagari signs.
+pub(crate) fn is_mark(c: char) -> bool {
+    matches!(c as u32, 0x300..=0x36F | 0x610..=0x61A | 0x64B..=0x65F | 0x670 | 0x900..=0x97F)
+}
+
+/// FNV-1a, the hash of the models' keys (the table generators compute the same).
+pub(crate) mod fnv {
+    /// The offset basis: the hash of nothing.
+    pub(crate) const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0100_0000_01b3;
+
+    /// `hash` extended by `bytes`.
+    pub(crate) fn extend(mut hash: u64, bytes: &[u8]) -> u64 {
+        for byte in bytes {
+            hash = (hash ^ u64::from(*byte)).wrapping_mul(PRIME);
+        }
+        hash
+    }
+
+    /// `hash` extended by the UTF-8 bytes of `c`.
+    pub(crate) fn extend_char(hash: u64, c: char) -> u64 {
+        extend(hash, c.encode_utf8(&mut [0; 4]).as_bytes())
+    }
+}
+
+/// Reads a model's little-endian fields, failing on truncation instead of panicking.
+pub(crate) struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Reader<'a> {
+        Reader { bytes, at: 0 }
+    }
+
+    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        let end = self.at.checked_add(n).ok_or("truncated")?;
+        let slice = self.bytes.get(self.at..end).ok_or("truncated")?;
+        self.at = end;
+        Ok(slice)
+    }
+
+    pub(crate) fn u8(&mut self) -> Result<u8, String> {
+        Ok(self.take(1)?[0])
+    }
+
+    pub(crate) fn u16(&mut self) -> Result<u16, String> {
+        let mut word = [0; 2];
+        word.copy_from_slice(self.take(2)?);
+        Ok(u16::from_le_bytes(word))
+    }
+
+    pub(crate) fn u32(&mut self) -> Result<u32, String> {
+        let mut word = [0; 4];
+        word.copy_from_slice(self.take(4)?);
+        Ok(u32::from_le_bytes(word))
+    }
+}
+
 /// Three decimals: what a reader needs, and stable JSON.
 fn round(value: f32) -> f32 {
     (value * 1000.0).round() / 1000.0

@@ -211,11 +211,7 @@ fn normalize_name(name: &str) -> String {
 }
 
 fn is_name_char(c: char) -> bool {
-    crate::is_word_char(c) || matches!(c, '\u{200c}' | '\u{0640}' | '\'') || is_mark(c)
-}
-
-fn is_mark(c: char) -> bool {
-    matches!(c as u32, 0x300..=0x36F | 0x610..=0x61A | 0x64B..=0x65F | 0x670)
+    crate::is_word_char(c) || matches!(c, '\u{200c}' | '\u{0640}' | '\'') || crate::is_mark(c)
 }
 
 /// Great-circle distance.

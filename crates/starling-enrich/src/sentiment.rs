@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use crate::is_word_char;
+use crate::{Reader, fnv, is_mark, is_word_char};
 
 /// The compressed built-in model written by `starling train sentiment`.
 const MODEL: &[u8] = include_bytes!("../models/sentiment.bin.zst");
@@ -271,36 +271,23 @@ fn tokens(text: &str) -> Vec<String> {
     out
 }
 
-fn is_mark(c: char) -> bool {
-    matches!(c as u32, 0x300..=0x36F | 0x610..=0x61A | 0x64B..=0x65F | 0x900..=0x97F)
-}
-
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0100_0000_01b3;
-
 /// [`hash`] of one part given as characters: the same value as hashing the string they spell.
 fn hash_chars(kind: u8, chars: &[char]) -> usize {
-    let mut hash = FNV_OFFSET;
-    hash = (hash ^ u64::from(kind)).wrapping_mul(FNV_PRIME);
-    let mut buffer = [0u8; 4];
-    for c in chars {
-        for byte in c.encode_utf8(&mut buffer).as_bytes() {
-            hash = (hash ^ u64::from(*byte)).wrapping_mul(FNV_PRIME);
-        }
-    }
+    let hash = chars
+        .iter()
+        .fold(fnv::extend(fnv::OFFSET, &[kind]), |hash, c| {
+            fnv::extend_char(hash, *c)
+        });
     (hash >> (64 - BITS)) as usize
 }
 
 fn hash(kind: u8, parts: &[&str]) -> usize {
-    let mut hash = FNV_OFFSET;
-    hash = (hash ^ u64::from(kind)).wrapping_mul(FNV_PRIME);
+    let mut hash = fnv::extend(fnv::OFFSET, &[kind]);
     for (i, part) in parts.iter().enumerate() {
         if i > 0 {
-            hash = (hash ^ 0x1f).wrapping_mul(FNV_PRIME);
+            hash = fnv::extend(hash, &[0x1f]);
         }
-        for byte in part.as_bytes() {
-            hash = (hash ^ u64::from(*byte)).wrapping_mul(FNV_PRIME);
-        }
+        hash = fnv::extend(hash, part.as_bytes());
     }
     (hash >> (64 - BITS)) as usize
 }
@@ -455,41 +442,33 @@ impl Model {
     /// Reads what [`Model::to_bytes`] wrote.
     pub fn from_bytes(compressed: &[u8]) -> Result<Model, String> {
         let raw = zstd::decode_all(compressed).map_err(|error| error.to_string())?;
-        let mut at = 0usize;
-        let mut take = |n: usize| -> Result<&[u8], String> {
-            let slice = raw.get(at..at + n).ok_or("truncated")?;
-            at += n;
-            Ok(slice)
-        };
-        if take(8)? != b"STSENTI1" {
+        let mut reader = Reader::new(&raw);
+        if reader.take(8)? != b"STSENTI1" {
             return Err("not a STSENTI1 model".into());
         }
-        let word =
-            |bytes: &[u8]| -> u32 { u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) };
-        if word(take(4)?) != BITS {
+        if reader.u32()? != BITS {
             return Err("hashed with another number of bits".into());
         }
         let mut bias = [0f32; CLASSES];
         for value in &mut bias {
-            *value = f32::from_bits(word(take(4)?));
+            *value = f32::from_bits(reader.u32()?);
         }
-        let entries = word(take(4)?) as usize;
+        let entries = reader.u32()? as usize;
         let mut lexicon = HashMap::with_capacity(entries);
         for _ in 0..entries {
-            let length = usize::from(take(1)?[0]);
-            let text = std::str::from_utf8(take(length)?)
+            let length = usize::from(reader.u8()?);
+            let text = std::str::from_utf8(reader.take(length)?)
                 .map_err(|e| e.to_string())?
                 .to_owned();
-            let valence = f32::from_bits(word(take(4)?));
+            let valence = f32::from_bits(reader.u32()?);
             lexicon.insert(text, valence);
         }
-        let count = word(take(4)?) as usize;
+        let count = reader.u32()? as usize;
         let mut weights = vec![0f32; FEATURES * CLASSES];
         let mut index = 0usize;
         for _ in 0..count {
-            index += word(take(4)?) as usize;
-            let half = take(2)?;
-            let bits = u32::from(u16::from_le_bytes([half[0], half[1]])) << 16;
+            index += reader.u32()? as usize;
+            let bits = u32::from(reader.u16()?) << 16;
             *weights.get_mut(index).ok_or("weight index out of range")? = f32::from_bits(bits);
         }
         Ok(Model {
