@@ -145,6 +145,9 @@ fn demo_tables_name_platforms_languages_and_hashtags() {
         "rss",
         "Posts by declared language",
         "fa ",
+        "Posts by language as Starling detects it",
+        "Posts by sentiment",
+        "negative",
         "Top hashtags",
         "Injected into this scenario",
     ] {

@@ -33,6 +33,8 @@ pub struct Tally {
     pub last: Option<Timestamp>,
     platforms: HashMap<String, u64>,
     languages: HashMap<String, u64>,
+    detected_languages: HashMap<String, u64>,
+    sentiments: HashMap<String, u64>,
     hashtags: HashMap<String, u64>,
     authors: HashMap<String, u64>,
     notices: HashMap<String, u64>,
@@ -79,6 +81,16 @@ impl Tally {
             .or_default() += 1;
         let language = post.declared_lang.as_deref().unwrap_or("und");
         *self.languages.entry(language.to_owned()).or_default() += 1;
+        if let Some(enrichment) = &post.enrichment {
+            *self
+                .detected_languages
+                .entry(enrichment.lang.clone())
+                .or_default() += 1;
+            *self
+                .sentiments
+                .entry(enrichment.sentiment.clone())
+                .or_default() += 1;
+        }
         for hashtag in &post.entities.hashtags {
             // Hashtags are counted as search matches them: case, accents and letter forms folded.
             *self
@@ -100,6 +112,16 @@ impl Tally {
     /// Posts per declared language (`und` when none), most first.
     pub fn languages(&self) -> Vec<Count> {
         top(&self.languages, usize::MAX)
+    }
+
+    /// Posts per language as Starling detected it (enriched posts only), most first.
+    pub fn detected_languages(&self) -> Vec<Count> {
+        top(&self.detected_languages, usize::MAX)
+    }
+
+    /// Posts per sentiment (enriched posts only), most first.
+    pub fn sentiments(&self) -> Vec<Count> {
+        top(&self.sentiments, usize::MAX)
     }
 
     /// The `limit` most used hashtags (lowercased, with `#`).

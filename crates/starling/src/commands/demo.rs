@@ -102,9 +102,11 @@ impl Report<'_> {
                 "posts_per_second": self.posts_per_second(),
             })
         )?;
-        let groups: [(&str, Vec<Count>); 5] = [
+        let groups: [(&str, Vec<Count>); 7] = [
             ("platform", tally.platforms()),
             ("language", tally.languages()),
+            ("detected_language", tally.detected_languages()),
+            ("sentiment", tally.sentiments()),
             ("hashtag", tally.top_hashtags(self.top)),
             ("account", tally.top_authors(self.top)),
             ("notice", tally.notices()),
@@ -181,6 +183,13 @@ impl Report<'_> {
             &tally.languages(),
             total,
         )?;
+        print_counts(
+            stdout,
+            "Posts by language as Starling detects it",
+            &tally.detected_languages(),
+            total,
+        )?;
+        print_counts(stdout, "Posts by sentiment", &tally.sentiments(), total)?;
         print_counts(stdout, "Top hashtags", &tally.top_hashtags(self.top), total)?;
         print_counts(
             stdout,
