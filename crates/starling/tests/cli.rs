@@ -565,6 +565,18 @@ fn export_streams_csv_jsonl_raw_and_ids() {
     ]));
     let csv_text = std::fs::read_to_string(&csv_path).unwrap();
     assert!(csv_text.starts_with("\"key\",\"platform\",\"id\",\"created_at\""));
+    // Enrichment comes with every row: language, sentiment, country and place.
+    let header = csv_text.lines().next().unwrap();
+    for column in [
+        "\"lang\"",
+        "\"declared_lang\"",
+        "\"sentiment\"",
+        "\"sentiment_score\"",
+        "\"place\"",
+        "\"place_source\"",
+    ] {
+        assert!(header.contains(column), "{column} missing in {header}");
+    }
     assert_eq!(csv_text.lines().count(), count + 1);
     // Ids are written as quoted text.
     let first_id = ids.lines().next().unwrap();
@@ -607,6 +619,13 @@ fn export_streams_csv_jsonl_raw_and_ids() {
         schema.field_with_name("created_at").unwrap().data_type(),
         arrow_schema::DataType::Timestamp(_, Some(_))
     ));
+    assert_eq!(
+        schema
+            .field_with_name("sentiment_score")
+            .unwrap()
+            .data_type(),
+        &arrow_schema::DataType::Float32
+    );
     let rows: usize = reader
         .build()
         .unwrap()

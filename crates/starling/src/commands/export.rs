@@ -28,7 +28,7 @@ pub struct Args {
     now: Option<Timestamp>,
 }
 
-const CSV_COLUMNS: [&str; 18] = [
+const CSV_COLUMNS: [&str; 23] = [
     "key",
     "platform",
     "id",
@@ -38,6 +38,9 @@ const CSV_COLUMNS: [&str; 18] = [
     "text",
     "title",
     "lang",
+    "declared_lang",
+    "sentiment",
+    "sentiment_score",
     "url",
     "reply_to",
     "share_of",
@@ -46,6 +49,8 @@ const CSV_COLUMNS: [&str; 18] = [
     "mentions",
     "urls",
     "country",
+    "place",
+    "place_source",
     "point",
 ];
 
@@ -117,8 +122,12 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
     Ok(())
 }
 
-fn csv_row(post: &Post) -> [String; 18] {
+fn csv_row(post: &Post) -> [String; 23] {
     let join = |values: Vec<&str>| values.join(" ");
+    let place = post
+        .enrichment
+        .as_ref()
+        .and_then(|enrichment| enrichment.place.as_ref());
     let reference = |reference: &Option<starling_model::PostRef>| {
         reference
             .as_ref()
@@ -135,7 +144,13 @@ fn csv_row(post: &Post) -> [String; 18] {
         post.author.handle.clone(),
         post.text.clone(),
         post.title.clone().unwrap_or_default(),
+        post.language(),
         post.declared_lang.clone().unwrap_or_default(),
+        post.sentiment().unwrap_or_default().to_owned(),
+        post.enrichment
+            .as_ref()
+            .map(|enrichment| enrichment.sentiment_score.to_string())
+            .unwrap_or_default(),
         post.url.clone().unwrap_or_default(),
         reference(&post.reply_to),
         reference(&post.share_of),
@@ -155,10 +170,9 @@ fn csv_row(post: &Post) -> [String; 18] {
                 .collect(),
         ),
         join(post.entities.urls.iter().map(|url| url.target()).collect()),
-        post.geo
-            .as_ref()
-            .and_then(|geo| geo.country.clone())
-            .unwrap_or_default(),
+        post.country().unwrap_or_default(),
+        place.map(|place| place.name.clone()).unwrap_or_default(),
+        place.map(|place| place.source.clone()).unwrap_or_default(),
         post.geo
             .as_ref()
             .and_then(|geo| geo.point)
@@ -171,9 +185,10 @@ fn csv_row(post: &Post) -> [String; 18] {
 struct ParquetOut<W: Write + Send> {
     writer: parquet::arrow::ArrowWriter<W>,
     schema: std::sync::Arc<arrow_schema::Schema>,
-    rows: Vec<[String; 18]>,
+    rows: Vec<[String; 23]>,
     times: Vec<i64>,
     points: Vec<Option<(f64, f64)>>,
+    scores: Vec<Option<f32>>,
 }
 
 impl<W: Write + Send> ParquetOut<W> {
@@ -183,7 +198,7 @@ impl<W: Write + Send> ParquetOut<W> {
         use arrow_schema::{DataType, Field, Schema, TimeUnit};
         let mut fields: Vec<Field> = CSV_COLUMNS
             .iter()
-            .filter(|name| !matches!(**name, "created_at" | "point"))
+            .filter(|name| !matches!(**name, "created_at" | "point" | "sentiment_score"))
             .map(|name| Field::new(*name, DataType::Utf8, false))
             .collect();
         fields.insert(
@@ -196,6 +211,7 @@ impl<W: Write + Send> ParquetOut<W> {
         );
         fields.push(Field::new("lat", DataType::Float64, true));
         fields.push(Field::new("lon", DataType::Float64, true));
+        fields.push(Field::new("sentiment_score", DataType::Float32, true));
         let schema = std::sync::Arc::new(Schema::new(fields));
         let properties = parquet::file::properties::WriterProperties::builder()
             .set_compression(parquet::basic::Compression::SNAPPY)
@@ -211,6 +227,7 @@ impl<W: Write + Send> ParquetOut<W> {
             rows: Vec::new(),
             times: Vec::new(),
             points: Vec::new(),
+            scores: Vec::new(),
         })
     }
 
@@ -222,6 +239,11 @@ impl<W: Write + Send> ParquetOut<W> {
                 .as_ref()
                 .and_then(|geo| geo.point)
                 .map(|point| (point.lat, point.lon)),
+        );
+        self.scores.push(
+            post.enrichment
+                .as_ref()
+                .map(|enrichment| enrichment.sentiment_score),
         );
         if self.rows.len() >= Self::ROW_GROUP {
             self.flush()?;
@@ -242,7 +264,12 @@ impl<W: Write + Send> ParquetOut<W> {
             ))
         };
         let mut columns: Vec<ArrayRef> = (0..CSV_COLUMNS.len())
-            .filter(|index| !matches!(CSV_COLUMNS[*index], "created_at" | "point"))
+            .filter(|index| {
+                !matches!(
+                    CSV_COLUMNS[*index],
+                    "created_at" | "point" | "sentiment_score"
+                )
+            })
             .map(column)
             .collect();
         columns.insert(
@@ -263,11 +290,15 @@ impl<W: Write + Send> ParquetOut<W> {
                 .map(|point| point.map(|(_, lon)| lon))
                 .collect::<Vec<_>>(),
         )));
+        columns.push(std::sync::Arc::new(arrow_array::Float32Array::from(
+            self.scores.clone(),
+        )));
         let batch = RecordBatch::try_new(std::sync::Arc::clone(&self.schema), columns)?;
         self.writer.write(&batch)?;
         self.rows.clear();
         self.times.clear();
         self.points.clear();
+        self.scores.clear();
         Ok(())
     }
 
