@@ -127,6 +127,25 @@ fn demo_json_reports_every_post_and_what_was_injected() {
         injected,
         ["burst", "story", "campaign", "silence", "silence"]
     );
+    // The detectors run over the stream in order of creation: the platform the scenario
+    // silences is noticed while it is silent.
+    let silence = objects
+        .iter()
+        .find(|object| {
+            object["kind"] == "injected"
+                && object["event"] == "silence"
+                && object["scope"] == "platform"
+        })
+        .unwrap();
+    let key = format!("platform:{}", silence["key"].as_str().unwrap());
+    assert!(
+        objects.iter().any(|object| object["kind"] == "detected"
+            && object["event"] == "silence"
+            && object["key"] == key.as_str()
+            && object["detected_at"].as_str() >= silence["start"].as_str()
+            && object["detected_at"].as_str() <= silence["end"].as_str()),
+        "the silence of {key} was not noticed"
+    );
     assert!(
         objects
             .iter()
@@ -149,6 +168,7 @@ fn demo_tables_name_platforms_languages_and_hashtags() {
         "Posts by sentiment",
         "negative",
         "Top hashtags",
+        "Noticed by Starling",
         "Injected into this scenario",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");

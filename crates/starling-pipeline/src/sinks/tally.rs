@@ -56,11 +56,28 @@ pub struct Count {
 const SAMPLE_REJECTS: usize = 10;
 
 impl Tally {
-    /// Counts one post, unless its key was seen before.
-    pub fn add_post(&mut self, post: &Post) {
+    /// Counts one item; true when it is a post not seen before.
+    pub fn add(&mut self, item: &Item) -> bool {
+        match item {
+            Item::Post(post) => return self.add_post(post),
+            Item::Notice { notice, .. } => {
+                *self.notices.entry(notice.kind.clone()).or_default() += 1
+            }
+            Item::Reject { reject, .. } => {
+                self.rejects += 1;
+                if self.sample_rejects.len() < SAMPLE_REJECTS {
+                    self.sample_rejects.push(reject.clone());
+                }
+            }
+        }
+        false
+    }
+
+    /// Counts one post, unless its key was seen before; true when it was new.
+    pub fn add_post(&mut self, post: &Post) -> bool {
         if !self.seen.insert(post.key.as_str().to_owned()) {
             self.duplicates += 1;
-            return;
+            return false;
         }
         self.posts += 1;
         self.shares += u64::from(post.share_of.is_some());
@@ -102,6 +119,7 @@ impl Tally {
             .authors
             .entry(format!("{}:{}", post.platform, post.author.handle))
             .or_default() += 1;
+        true
     }
 
     /// Posts per platform, most first.
@@ -159,18 +177,7 @@ impl Sink for Tally {
 
     fn write(&mut self, batch: Batch<Item>) -> Result<Offset, PipelineError> {
         for item in &batch.items {
-            match item {
-                Item::Post(post) => self.add_post(post),
-                Item::Notice { notice, .. } => {
-                    *self.notices.entry(notice.kind.clone()).or_default() += 1
-                }
-                Item::Reject { reject, .. } => {
-                    self.rejects += 1;
-                    if self.sample_rejects.len() < SAMPLE_REJECTS {
-                        self.sample_rejects.push(reject.clone());
-                    }
-                }
-            }
+            self.add(item);
         }
         // Counting is complete once the batch is seen; nothing needs to reach a disk.
         Ok(Offset(batch.offsets.end))

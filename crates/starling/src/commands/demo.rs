@@ -1,13 +1,18 @@
 //! `starling demo`: the whole pipeline on a generated scenario, with nothing to install.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::io::Write;
 use std::time::Instant;
 
 use serde::Serialize;
 use serde_json::json;
+use starling_detect::{Detection, Detectors, Kind, Settings};
 use starling_pipeline::sinks::{Count, Tally};
 use starling_pipeline::sources::ScenarioSource;
-use starling_pipeline::{Decode, RunOptions, run as run_pipeline};
+use starling_pipeline::{
+    Batch, Decode, Item, Offset, PipelineError, RunOptions, Sink, run as run_pipeline,
+};
 use starling_simulate::{Event, Generator, GroundTruth};
 
 use super::{Context, ScenarioArgs};
@@ -37,19 +42,29 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
         .map_err(|error| anyhow::anyhow!("cannot generate this scenario: {error}"))?;
     let started = Instant::now();
     let mut source = ScenarioSource::new(generator);
-    let mut tally = Tally::default();
+    let mut sink = DemoSink {
+        tally: Tally::default(),
+        detectors: Detectors::new(Settings::default()),
+        detections: Vec::new(),
+        waiting: BinaryHeap::new(),
+        newest: None,
+    };
     let stats = run_pipeline(
         &mut source,
         &mut Decode::default(),
-        &mut tally,
+        &mut sink,
         RunOptions::default(),
     )?;
+    let DemoSink {
+        tally, detections, ..
+    } = sink;
     let seconds = started.elapsed().as_secs_f64();
     let truth = source.generator().ground_truth();
     let report = Report {
         seconds,
         records: stats.records,
         tally: &tally,
+        detections: &detections,
         truth,
         top: args.top,
     };
@@ -60,10 +75,94 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
     }
 }
 
+/// Counts every post and runs the detectors over each new one in the order of creation:
+/// posts arrive in pages and feed documents that span hours, so they wait in a buffer until
+/// nothing older can still come ([`REORDER`] behind the newest post seen).
+struct DemoSink {
+    tally: Tally,
+    detectors: Detectors,
+    detections: Vec<Detection>,
+    waiting: BinaryHeap<Reverse<Waiting>>,
+    newest: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// How far behind the newest post a post may still arrive.
+const REORDER: chrono::TimeDelta = chrono::TimeDelta::hours(6);
+
+/// A post waiting for its turn, by creation time then arrival.
+struct Waiting(
+    chrono::DateTime<chrono::Utc>,
+    u64,
+    Box<starling_model::Post>,
+);
+
+impl PartialEq for Waiting {
+    fn eq(&self, other: &Self) -> bool {
+        (self.0, self.1) == (other.0, other.1)
+    }
+}
+impl Eq for Waiting {}
+impl PartialOrd for Waiting {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Waiting {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.0, self.1).cmp(&(other.0, other.1))
+    }
+}
+
+impl DemoSink {
+    fn release(&mut self, until: Option<chrono::DateTime<chrono::Utc>>) {
+        while let Some(Reverse(first)) = self.waiting.peek() {
+            if until.is_some_and(|until| first.0 > until) {
+                break;
+            }
+            if let Some(Reverse(Waiting(_, _, post))) = self.waiting.pop() {
+                self.detections.extend(self.detectors.observe(&post));
+            }
+        }
+    }
+}
+
+impl Sink for DemoSink {
+    type Item = Item;
+
+    fn write(&mut self, batch: Batch<Item>) -> Result<Offset, PipelineError> {
+        for item in &batch.items {
+            if self.tally.add(item)
+                && let Item::Post(post) = item
+            {
+                self.newest = self.newest.max(Some(post.created_at));
+                let mut post = post.clone();
+                // The detectors read neither the raw record nor the enrichment.
+                post.raw = Default::default();
+                post.enrichment = None;
+                let arrival = self.tally.posts;
+                self.waiting
+                    .push(Reverse(Waiting(post.created_at, arrival, post)));
+            }
+        }
+        self.release(self.newest.map(|newest| newest - REORDER));
+        Ok(Offset(batch.offsets.end))
+    }
+
+    fn finish(&mut self) -> Result<(), PipelineError> {
+        self.release(None);
+        self.detections.extend(self.detectors.finish());
+        self.tally.finish()
+    }
+}
+
+/// How many detections of each kind the tables show, strongest first.
+const SHOWN_PER_KIND: usize = 5;
+
 struct Report<'a> {
     seconds: f64,
     records: u64,
     tally: &'a Tally,
+    detections: &'a [Detection],
     truth: &'a GroundTruth,
     top: usize,
 }
@@ -130,6 +229,17 @@ impl Report<'_> {
                 "{}",
                 json!({"kind": "reject", "source": reject.source, "line": reject.line, "field": reject.field, "reason": reject.reason})
             )?;
+        }
+        for detection in self.detections {
+            // The line's kind is `detected`; the detection's own kind is its `event`, as
+            // for injected events.
+            let mut value = serde_json::to_value(detection)?;
+            if let Some(object) = value.as_object_mut() {
+                let detection_kind = object.remove("kind");
+                object.insert("kind".into(), json!("detected"));
+                object.insert("event".into(), detection_kind.unwrap_or_default());
+            }
+            writeln!(stdout, "{value}")?;
         }
         for event in &self.truth.events {
             let mut value = serde_json::to_value(event)?;
@@ -204,8 +314,34 @@ impl Report<'_> {
         writeln!(stdout)?;
         writeln!(
             stdout,
-            "Injected into this scenario (ground truth: Starling does not detect these yet):"
+            "Noticed by Starling (stream time; `starling detect` replays an archive, `starling eval detect` scores this against the ground truth):"
         )?;
+        for kind in [Kind::Burst, Kind::Story, Kind::Campaign, Kind::Silence] {
+            let mut of_kind: Vec<&Detection> =
+                self.detections.iter().filter(|d| d.kind == kind).collect();
+            writeln!(
+                stdout,
+                "  {} {}",
+                terminal::count(of_kind.len() as u64),
+                match kind {
+                    Kind::Burst => "bursts",
+                    Kind::Story => "stories",
+                    Kind::Campaign => "campaigns",
+                    Kind::Silence => "silences",
+                }
+            )?;
+            of_kind.sort_by(|a, b| b.score.total_cmp(&a.score));
+            for detection in of_kind.iter().take(SHOWN_PER_KIND) {
+                writeln!(
+                    stdout,
+                    "    {}  {}",
+                    detection.detected_at.format("%m-%d %H:%M"),
+                    safe(&detection.reason)
+                )?;
+            }
+        }
+        writeln!(stdout)?;
+        writeln!(stdout, "Injected into this scenario (ground truth):")?;
         for event in &truth.events {
             writeln!(stdout, "  {}", describe(event))?;
         }
