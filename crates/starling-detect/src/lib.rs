@@ -21,7 +21,9 @@
 
 mod bursts;
 mod campaigns;
+mod reorder;
 mod silence;
+pub use reorder::InOrder;
 mod stories;
 
 use serde::Serialize;

@@ -240,3 +240,77 @@ fn posts_about_one_new_thing_make_a_story_titled_by_its_first() {
         story.reason
     );
 }
+
+#[test]
+fn posts_in_arrival_order_give_what_creation_order_gives() {
+    // Ten hours of talk, a hashtag rising from nothing at minute 300; delivered in pages
+    // of one hour each, newest post first within a page (as a v2 search returns them).
+    let mut posts = Vec::new();
+    for minute in 0..600 {
+        for n in 0..30 {
+            let platform = if n % 3 == 0 { "bluesky" } else { "twitter" };
+            posts.push(post(
+                minute,
+                platform,
+                &format!("user{n}"),
+                &chatter(minute, n),
+                None,
+            ));
+        }
+        if (300..330).contains(&minute) {
+            for n in 0..20 {
+                posts.push(post(
+                    minute,
+                    "twitter",
+                    &format!("witness{n}"),
+                    "crowds now #azadi",
+                    None,
+                ));
+            }
+        }
+    }
+    let mut in_order = Detectors::new(settings());
+    let mut expected: Vec<Detection> = posts
+        .iter()
+        .flat_map(|post| in_order.observe(post))
+        .collect();
+    expected.extend(in_order.finish());
+
+    let mut arrival = posts.clone();
+    for page in arrival.chunks_mut(30 * 60) {
+        page.reverse();
+    }
+    let mut buffered = InOrder::new(Detectors::new(settings()), chrono::TimeDelta::hours(2));
+    let mut found: Vec<Detection> = arrival
+        .into_iter()
+        .flat_map(|post| buffered.observe(post))
+        .collect();
+    found.extend(buffered.finish());
+    assert_eq!(buffered.late(), 0);
+    let keys = |detections: &[Detection]| -> Vec<(Kind, String, Timestamp)> {
+        detections
+            .iter()
+            .map(|d| (d.kind, d.key.clone(), d.detected_at))
+            .collect()
+    };
+    assert_eq!(keys(&found), keys(&expected));
+    assert!(
+        found
+            .iter()
+            .any(|d| d.kind == Kind::Burst && d.key == "#azadi")
+    );
+
+    // Fed in arrival order straight, the same stream is noticed at other times: a page's
+    // posts all count in the period of its newest.
+    let mut arrival = posts;
+    for page in arrival.chunks_mut(30 * 60) {
+        page.reverse();
+    }
+    let mut naive = Detectors::new(settings());
+    let mut wrong: Vec<Detection> = arrival
+        .iter()
+        .flat_map(|post| naive.observe(post))
+        .collect();
+    wrong.extend(naive.finish());
+    assert_ne!(keys(&wrong), keys(&expected));
+}

@@ -1,13 +1,11 @@
 //! `starling demo`: the whole pipeline on a generated scenario, with nothing to install.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::io::Write;
 use std::time::Instant;
 
 use serde::Serialize;
 use serde_json::json;
-use starling_detect::{Detection, Detectors, Kind, Settings};
+use starling_detect::{Detection, Detectors, InOrder, Kind, Settings};
 use starling_pipeline::sinks::{Count, Tally};
 use starling_pipeline::sources::ScenarioSource;
 use starling_pipeline::{
@@ -44,10 +42,8 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
     let mut source = ScenarioSource::new(generator);
     let mut sink = DemoSink {
         tally: Tally::default(),
-        detectors: Detectors::new(Settings::default()),
+        detectors: InOrder::new(Detectors::new(Settings::default()), REORDER),
         detections: Vec::new(),
-        waiting: BinaryHeap::new(),
-        newest: None,
     };
     let stats = run_pipeline(
         &mut source,
@@ -76,55 +72,16 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
 }
 
 /// Counts every post and runs the detectors over each new one in the order of creation:
-/// posts arrive in pages and feed documents that span hours, so they wait in a buffer until
+/// posts arrive in pages and feed documents that span hours, so [`InOrder`] holds them until
 /// nothing older can still come ([`REORDER`] behind the newest post seen).
 struct DemoSink {
     tally: Tally,
-    detectors: Detectors,
+    detectors: InOrder,
     detections: Vec<Detection>,
-    waiting: BinaryHeap<Reverse<Waiting>>,
-    newest: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// How far behind the newest post a post may still arrive.
 const REORDER: chrono::TimeDelta = chrono::TimeDelta::hours(6);
-
-/// A post waiting for its turn, by creation time then arrival.
-struct Waiting(
-    chrono::DateTime<chrono::Utc>,
-    u64,
-    Box<starling_model::Post>,
-);
-
-impl PartialEq for Waiting {
-    fn eq(&self, other: &Self) -> bool {
-        (self.0, self.1) == (other.0, other.1)
-    }
-}
-impl Eq for Waiting {}
-impl PartialOrd for Waiting {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Waiting {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.0, self.1).cmp(&(other.0, other.1))
-    }
-}
-
-impl DemoSink {
-    fn release(&mut self, until: Option<chrono::DateTime<chrono::Utc>>) {
-        while let Some(Reverse(first)) = self.waiting.peek() {
-            if until.is_some_and(|until| first.0 > until) {
-                break;
-            }
-            if let Some(Reverse(Waiting(_, _, post))) = self.waiting.pop() {
-                self.detections.extend(self.detectors.observe(&post));
-            }
-        }
-    }
-}
 
 impl Sink for DemoSink {
     type Item = Item;
@@ -134,22 +91,17 @@ impl Sink for DemoSink {
             if self.tally.add(item)
                 && let Item::Post(post) = item
             {
-                self.newest = self.newest.max(Some(post.created_at));
-                let mut post = post.clone();
+                let mut post = post.as_ref().clone();
                 // The detectors read neither the raw record nor the enrichment.
                 post.raw = Default::default();
                 post.enrichment = None;
-                let arrival = self.tally.posts;
-                self.waiting
-                    .push(Reverse(Waiting(post.created_at, arrival, post)));
+                self.detections.extend(self.detectors.observe(post));
             }
         }
-        self.release(self.newest.map(|newest| newest - REORDER));
         Ok(Offset(batch.offsets.end))
     }
 
     fn finish(&mut self) -> Result<(), PipelineError> {
-        self.release(None);
         self.detections.extend(self.detectors.finish());
         self.tally.finish()
     }
