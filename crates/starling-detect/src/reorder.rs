@@ -60,14 +60,20 @@ impl InOrder {
     /// Takes one post in arrival order; returns what became clear as the watermark moved.
     pub fn observe(&mut self, post: Post) -> Vec<Detection> {
         let time = post.created_at;
-        if self.newest.is_some_and(|newest| time < newest - self.lag) {
+        if self.watermark().is_some_and(|watermark| time < watermark) {
             self.late += 1;
         }
         self.newest = self.newest.max(Some(time));
         self.arrivals += 1;
         self.waiting
             .push(Reverse(Waiting(time, self.arrivals, Box::new(post))));
-        self.release(self.newest.map(|newest| newest - self.lag))
+        self.release(self.watermark())
+    }
+
+    /// The newest post's time less the lag: what is older may go to the detectors.
+    fn watermark(&self) -> Option<Timestamp> {
+        self.newest
+            .and_then(|newest| newest.checked_sub_signed(self.lag))
     }
 
     /// Releases every waiting post, then closes the detectors' last period.

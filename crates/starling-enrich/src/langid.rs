@@ -264,7 +264,7 @@ pub fn detect(text: &str) -> Language {
     let words_outside_hashtags = text
         .split_whitespace()
         .filter(|token| !is_noise(token) && !token.starts_with('#'))
-        .any(|token| token.chars().any(|c| Script::of(c).is_some()));
+        .any(|token| token.chars().any(|c| letter_script(c).is_some()));
     let keep =
         |token: &&str| !is_noise(token) && (!words_outside_hashtags || !token.starts_with('#'));
     let model = model();
@@ -272,7 +272,7 @@ pub fn detect(text: &str) -> Language {
     let mut per_script = [0u32; SCRIPTS];
     for token in text.split_whitespace().filter(keep) {
         for c in token.chars() {
-            if let Some(script) = Script::of(c) {
+            if let Some(script) = letter_script(c) {
                 per_script[script as usize] += 1;
             }
         }
@@ -329,6 +329,30 @@ fn pashto(text: &str, arabic_letters: u32, keep: &dyn Fn(&&str) -> bool) -> Opti
     })
 }
 
+/// The script of a letter; `None` for what is not a letter (digits, punctuation, symbols,
+/// which the script blocks also hold: × ÷ ، ؟ ٣ ・ ฿).
+fn letter_script(c: char) -> Option<Script> {
+    let script = Script::of(c)?;
+    // Combining marks count: a virama or a haraka is part of its word. The common blocks
+    // are answered without the Unicode tables.
+    static ARABIC: OnceLock<[bool; 256]> = OnceLock::new();
+    let letter = match c as u32 {
+        0..=0x7F => c.is_ascii_alphabetic(),
+        0xD7 | 0xF7 => false,
+        0xC0..=0x24F => true,
+        0x482 => false,
+        0x400..=0x52F => true,
+        code @ 0x600..=0x6FF => ARABIC.get_or_init(|| {
+            std::array::from_fn(|i| {
+                char::from_u32(0x600 + i as u32)
+                    .is_some_and(|c| c.is_alphabetic() || crate::is_mark(c))
+            })
+        })[(code - 0x600) as usize],
+        _ => c.is_alphabetic() || crate::is_mark(c),
+    };
+    letter.then_some(script)
+}
+
 const ALL_SCRIPTS: [Script; SCRIPTS] = [
     Script::Latin,
     Script::Cyrillic,
@@ -361,13 +385,16 @@ fn score(model: &Model, text: &str, script: Script, keep: &dyn Fn(&&str) -> bool
     };
     for token in text.split_whitespace().filter(keep) {
         for c in token.chars() {
-            if Script::of(c) == Some(script) {
+            if letter_script(c) == Some(script) {
                 if c.is_ascii() {
                     word.push(c.to_ascii_lowercase());
                 } else {
                     word.extend(c.to_lowercase());
                 }
-            } else if !c.is_ascii() && Script::of(c).is_none() && c.is_alphabetic() {
+            } else if !c.is_ascii()
+                && Script::of(c).is_none()
+                && (c.is_alphabetic() || crate::is_mark(c))
+            {
                 // Combining marks and letters outside the table's ranges stay in the word.
                 word.push(c);
             } else if !word.is_empty() {
@@ -389,6 +416,13 @@ fn score(model: &Model, text: &str, script: Script, keep: &dyn Fn(&&str) -> bool
         if candidates & (1 << id) != 0 && (best == usize::MAX || totals[id] > totals[best]) {
             best = id;
         }
+    }
+    // Nothing told the candidates apart (letters no language's table has): no answer.
+    let all_tied = (0..model.codes.len())
+        .filter(|id| candidates & (1 << id) != 0)
+        .all(|id| totals[id] == totals[best]);
+    if all_tied && candidates.count_ones() > 1 {
+        return Language::UNDETERMINED;
     }
     let mut denominator = 0f64;
     for id in 0..model.codes.len() {
@@ -534,6 +568,18 @@ mod tests {
     }
 
     #[test]
+    fn letters_of_the_common_blocks_are_told_as_the_unicode_tables_tell_them() {
+        for c in ('\u{0}'..='\u{6FF}').filter(|c| Script::of(*c).is_some()) {
+            let expected = c.is_alphabetic() || crate::is_mark(c);
+            // The Cyrillic block's enclosing and combining signs count as marks here.
+            if (0x483..=0x489).contains(&(c as u32)) {
+                continue;
+            }
+            assert_eq!(letter_script(c).is_some(), expected, "U+{:04X}", c as u32);
+        }
+    }
+
+    #[test]
     fn pashto_by_its_own_letters() {
         // "I live in Kabul and work at the university."
         let language = detect("زه په کابل کې اوسېږم او په پوهنتون کې کار کوم");
@@ -557,6 +603,15 @@ mod tests {
         assert_eq!(detect("你好世界").code, "zh");
         assert_eq!(detect("안녕하세요").code, "ko");
         assert_eq!(detect("12:30 !!! 🔥🔥").code, "und");
+        // Digits, punctuation and symbols inside a script's block are not its letters.
+        for text in ["5×3", "؟؟ ٣٤", "・・・", "฿500"] {
+            assert_eq!(detect(text).code, "und", "{text}");
+        }
+        // Accents written as combining marks stay in their words.
+        assert_eq!(
+            detect("le cafe\u{301} est ferme\u{301} aujourd'hui").code,
+            "fr"
+        );
         assert_eq!(detect("").code, "und");
         // Mentions and links say nothing about the language.
         assert_eq!(detect("@someone https://t.co/abc").code, "und");

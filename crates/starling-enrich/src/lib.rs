@@ -13,7 +13,7 @@ pub mod sentiment;
 use starling_model::{Enrichment, Post};
 
 /// The text that language and sentiment are read from: the title and the text.
-fn text_of(post: &Post) -> std::borrow::Cow<'_, str> {
+pub(crate) fn text_of(post: &Post) -> std::borrow::Cow<'_, str> {
     match &post.title {
         Some(title) if !title.is_empty() => format!("{title}\n{}", post.text).into(),
         _ => post.text.as_str().into(),
@@ -31,7 +31,8 @@ pub fn enrichment(post: &Post) -> Enrichment {
         .iter()
         .filter_map(|url| links::canonical_url(url.expanded_url.as_deref().unwrap_or(&url.url)))
         .collect();
-    links.dedup();
+    let mut seen = std::collections::HashSet::new();
+    links.retain(|link| seen.insert(link.clone()));
     Enrichment {
         lang: language.code.to_owned(),
         lang_confidence: round(language.confidence),

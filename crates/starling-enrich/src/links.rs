@@ -1,10 +1,21 @@
 //! Links in canonical form, so that the same article shared with different tracking tails
 //! counts as one.
 
-/// Query parameters that say who shared a link, not what it points to.
-fn is_tracking(name: &str) -> bool {
+/// Query parameters that say who shared a link, not what it points to; `host` for the
+/// parameters only some sites use that way (`?s=` is a WordPress search, but Twitter's
+/// share marker).
+fn is_tracking(name: &str, host: &str) -> bool {
     let name = name.to_ascii_lowercase();
-    name.starts_with("utm_")
+    let host = host.strip_prefix("www.").unwrap_or(host);
+    let site_specific = match host {
+        "twitter.com" | "x.com" | "mobile.twitter.com" => matches!(name.as_str(), "s" | "t"),
+        "youtube.com" | "m.youtube.com" | "youtu.be" => matches!(name.as_str(), "feature" | "si"),
+        "open.spotify.com" => name == "si",
+        "instagram.com" => name == "igsh",
+        _ => false,
+    };
+    site_specific
+        || name.starts_with("utm_")
         || matches!(
             name.as_str(),
             "fbclid"
@@ -19,16 +30,12 @@ fn is_tracking(name: &str) -> bool {
                 | "twclid"
                 | "ref_src"
                 | "ref_url"
-                | "s"
-                | "si"
                 | "_hsenc"
                 | "_hsmi"
                 | "mkt_tok"
                 | "cmpid"
                 | "ocid"
                 | "spm"
-                | "share"
-                | "feature"
                 | "smid"
         )
 }
@@ -54,9 +61,10 @@ pub fn canonical_url(link: &str) -> Option<String> {
         return None;
     }
     url.set_fragment(None);
+    let host = url.host_str().unwrap_or_default().to_owned();
     let kept: Vec<(String, String)> = url
         .query_pairs()
-        .filter(|(name, _)| !is_tracking(name))
+        .filter(|(name, _)| !is_tracking(name, &host))
         .map(|(name, value)| (name.into_owned(), value.into_owned()))
         .collect();
     if kept.is_empty() {
@@ -102,6 +110,15 @@ mod tests {
         assert_eq!(
             canonical_url("https://example.com/"),
             Some("https://example.com".into())
+        );
+        // Site-specific markers go only where the site uses them.
+        assert_eq!(
+            canonical_url("https://twitter.com/a/status/1?s=20&t=abc"),
+            Some("https://twitter.com/a/status/1".into())
+        );
+        assert_eq!(
+            canonical_url("https://blog.example/?s=protest"),
+            Some("https://blog.example/?s=protest".into())
         );
         assert_eq!(
             canonical_url("bbc.com/persian"),

@@ -133,7 +133,7 @@ impl Gazetteer {
                     .insert((*iso).to_owned(), (*name).to_owned());
                 gazetteer
                     .country_names
-                    .insert(starling_text::normalize_word(name), (*iso).to_owned());
+                    .insert(normalize_name(name), (*iso).to_owned());
                 continue;
             }
             if fields.len() != 7 {
@@ -179,6 +179,9 @@ impl Gazetteer {
     }
 
     fn nearest(&self, point: Point) -> Option<(&City, f64)> {
+        if !((-90.0..=90.0).contains(&point.lat) && (-180.0..=180.0).contains(&point.lon)) {
+            return None;
+        }
         let (lat, lon) = (point.lat.floor() as i32, point.lon.floor() as i32);
         let mut best: Option<(&City, f64)> = None;
         for dlat in -1..=1 {
@@ -211,7 +214,9 @@ fn normalize_name(name: &str) -> String {
 }
 
 fn is_name_char(c: char) -> bool {
-    crate::is_word_char(c) || matches!(c, '\u{200c}' | '\u{0640}' | '\'') || crate::is_mark(c)
+    crate::is_word_char(c)
+        || matches!(c, '\u{200c}' | '\u{0640}' | '\'' | '\u{2019}')
+        || crate::is_mark(c)
 }
 
 /// Great-circle distance.
@@ -243,7 +248,12 @@ fn words(text: &str) -> Vec<Word<'_>> {
             continue;
         }
         if let Some(begin) = start.take() {
-            let original = &text[begin..at];
+            // "Iran's" names Iran.
+            let whole = &text[begin..at];
+            let original = whole
+                .strip_suffix("'s")
+                .or_else(|| whole.strip_suffix("\u{2019}s"))
+                .unwrap_or(whole);
             words.push(Word {
                 original,
                 normalized: starling_text::normalize_word(original),
@@ -305,12 +315,14 @@ fn find_all(
             let key: Vec<&str> = span.iter().map(|w| w.normalized.as_str()).collect();
             let key = key.join(" ");
             let phrase = text_of(span);
-            // Country names are rarely ordinary words, even opening a sentence; short ones
-            // ("UK", "USA") count when written in capitals.
+            // Short country names ("UK", "USA") count when written in capitals; one word
+            // opening a sentence may be a person ("Jordan scored twice").
             let short = first.chars().count() < if latin { 4 } else { 3 };
             let all_capitals = first.chars().all(|c| !c.is_lowercase());
+            let opens_sentence = latin && span[0].opens_sentence && !is_profile;
             if let Some(iso) = gazetteer.country_names.get(&key)
                 && (length > 1 || !short || (latin && all_capitals))
+                && !(length == 1 && opens_sentence)
             {
                 found.push((Candidate::Country(iso.clone()), phrase));
                 matched = length;
@@ -319,9 +331,7 @@ fn find_all(
             // A single word opening a sentence may be any word ("Police", "Nice"); one in
             // capitals is shouting ("NEVER", "NAME").
             let shouting = latin && all_capitals;
-            if length == 1
-                && (short || shouting || (latin && span[0].opens_sentence && !is_profile))
-            {
+            if length == 1 && (short || shouting || opens_sentence) {
                 continue;
             }
             if let Some(indices) = gazetteer.names.get(&key) {
@@ -406,8 +416,18 @@ fn choose(
     prefer_country: Option<&str>,
     is_profile: bool,
 ) -> Option<(Candidate, String)> {
-    // A named country decides among cities ("Florida, USA" is not Florida, Cuba): with one,
-    // look again preferring its cities, and keep the country itself if none of them is named.
+    // A city whose name only one country has beats everything else named: "Tehran ...
+    // death to America" is Tehran, "Atlanta, Georgia" is Atlanta.
+    let unambiguous = found
+        .iter()
+        .filter(|(candidate, _)| matches!(candidate, Candidate::City { countries: 1, .. }))
+        .max_by_key(|(candidate, _)| population(gazetteer, candidate));
+    if let Some(best) = unambiguous {
+        return Some((best.0.clone(), best.1.clone()));
+    }
+    // A named country decides among cities whose name several countries share ("Florida,
+    // USA" is not Florida, Cuba): look again preferring its cities, and keep the country
+    // itself if none of them is named.
     let named_country = found.iter().find_map(|(candidate, _)| match candidate {
         Candidate::Country(iso) => Some(iso.clone()),
         Candidate::City { .. } => None,
@@ -465,6 +485,7 @@ fn text_of(span: &[Word<'_>]) -> String {
         .join(" ")
 }
 
+#[derive(Clone)]
 enum Candidate {
     /// A city, and how many countries have a place of that name.
     City {
@@ -551,7 +572,9 @@ pub fn resolve(post: &Post) -> Option<ResolvedPlace> {
             ),
         });
     }
-    let platform_country = geo.and_then(|geo| geo.country.as_deref());
+    let platform_country = geo
+        .and_then(|geo| geo.country.as_deref())
+        .filter(|country| !country.trim().is_empty());
     if let Some(country) = platform_country {
         let country = country.to_ascii_uppercase();
         let place = geo
@@ -592,7 +615,8 @@ pub fn resolve(post: &Post) -> Option<ResolvedPlace> {
     {
         return Some(from_candidate(gazetteer, candidate, &phrase, "author", 0.8));
     }
-    let (candidate, phrase) = find_in_text(gazetteer, &post.text, None, false)?;
+    let text = crate::text_of(post);
+    let (candidate, phrase) = find_in_text(gazetteer, &text, None, false)?;
     Some(from_candidate(gazetteer, candidate, &phrase, "text", 0.6))
 }
 
@@ -694,9 +718,40 @@ mod tests {
             "لطفاً این پیام را پخش کنید #رأی_من_کجاست",
             "به چه کسی رأی دادی",
             "I will be reading later",
+            "Jordan scored twice last night",
         ] {
             assert_eq!(resolve(&post(text)), None, "{text}");
         }
+    }
+
+    #[test]
+    fn a_city_only_one_country_has_beats_a_country_named_beside_it() {
+        let place = resolve(&post("Protesters in Tehran chant death to America")).unwrap();
+        assert_eq!(
+            (place.name.as_str(), place.country.as_str()),
+            ("Tehran", "IR")
+        );
+        let mut profile = post("no names here");
+        profile.author.location = Some("Atlanta, Georgia".into());
+        assert_eq!(resolve(&profile).unwrap().country, "US");
+        let place = resolve(&post("All eyes on Iran's capital tonight")).unwrap();
+        assert_eq!(place.country, "IR");
+    }
+
+    #[test]
+    fn hostile_geo_costs_nothing() {
+        let mut hostile = post("no names here");
+        hostile.geo = Some(Geo {
+            point: Some(Point {
+                lat: f64::NAN,
+                lon: 1e300,
+            }),
+            country: Some("  ".into()),
+            ..Geo::default()
+        });
+        assert_eq!(resolve(&hostile), None);
+        hostile.author.location = Some("Shiraz".into());
+        assert_eq!(resolve(&hostile).unwrap().source, "author");
     }
 
     #[test]

@@ -240,6 +240,11 @@ fn tokens(text: &str) -> Vec<String> {
                 word.extend(c.to_lowercase());
                 continue;
             }
+            if c == '\u{2019}' {
+                // The typographic apostrophe is the apostrophe: "don’t" is "don't".
+                word.push('\'');
+                continue;
+            }
             if c == '\u{200c}' || c == '\u{200d}' || c == '\u{fe0f}' {
                 // ZWNJ inside Persian words and emoji joiners belong to what surrounds them.
                 continue;
@@ -331,7 +336,7 @@ fn features(text: &str, lexicon: &HashMap<String, f32>, out: &mut Vec<(usize, f3
             if valence > 0.0 {
                 dense[base] += valence / 4.0;
                 dense[base + 1] += 1.0;
-            } else {
+            } else if valence < 0.0 {
                 dense[base + 2] += -valence / 4.0;
                 dense[base + 3] += 1.0;
             }
@@ -352,6 +357,7 @@ fn features(text: &str, lexicon: &HashMap<String, f32>, out: &mut Vec<(usize, f3
             valence_sum += valence;
             let slot = if *valence > 0.0 { 4 } else { 6 };
             dense[slot] += valence.abs() / 4.0;
+            dense[slot + 1] += 1.0;
         }
     }
     let norm = out.iter().map(|(_, v)| v * v).sum::<f32>().sqrt().max(1.0);
@@ -656,6 +662,7 @@ mod tests {
             ["@user", "love", "this", "!!", "<url>", "win", "😀"]
         );
         assert_eq!(tokens("می‌خواهم"), ["میخواهم"]);
+        assert_eq!(tokens("don\u{2019}t"), ["don't"]);
     }
 
     #[test]

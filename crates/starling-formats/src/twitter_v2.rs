@@ -452,7 +452,9 @@ fn tweet_to_post(
                 id: Some(place.id.clone()),
                 name: place.full_name.clone().unwrap_or_default(),
             }),
-            country: place.and_then(|place| place.country_code.clone()),
+            country: place
+                .and_then(|place| place.country_code.clone())
+                .filter(|code| !code.trim().is_empty()),
         }
     });
     let metrics = tweet

@@ -394,6 +394,8 @@ impl Post {
         platform
             .into_iter()
             .chain(resolved)
+            .map(str::trim)
+            .filter(|country| !country.is_empty())
             .map(str::to_ascii_uppercase)
     }
 
