@@ -38,7 +38,7 @@ pub fn enrichment(post: &Post) -> Enrichment {
         lang_confidence: round(language.confidence),
         sentiment: sentiment.label.as_str().to_owned(),
         sentiment_score: round(sentiment.score),
-        place: place::resolve(post),
+        place: place::resolve_reading(post, &text),
         links,
     }
 }

@@ -554,6 +554,11 @@ fn from_candidate(
 
 /// Resolves where a post was made or what place it is about, with the evidence used.
 pub fn resolve(post: &Post) -> Option<ResolvedPlace> {
+    resolve_reading(post, &crate::text_of(post))
+}
+
+/// [`resolve`], given the post's title and text as [`crate::text_of`] joins them.
+pub(crate) fn resolve_reading(post: &Post, text: &str) -> Option<ResolvedPlace> {
     let gazetteer = gazetteer();
     let geo = post.geo.as_ref();
     if let Some(point) = geo.and_then(|geo| geo.point)
@@ -615,8 +620,7 @@ pub fn resolve(post: &Post) -> Option<ResolvedPlace> {
     {
         return Some(from_candidate(gazetteer, candidate, &phrase, "author", 0.8));
     }
-    let text = crate::text_of(post);
-    let (candidate, phrase) = find_in_text(gazetteer, &text, None, false)?;
+    let (candidate, phrase) = find_in_text(gazetteer, text, None, false)?;
     Some(from_candidate(gazetteer, candidate, &phrase, "text", 0.6))
 }
 

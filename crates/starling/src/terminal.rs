@@ -16,6 +16,16 @@ pub fn safe(text: &str) -> String {
     shown
 }
 
+/// `value` as one line of JSON: what every command's `--json` prints.
+pub fn json_line(
+    out: &mut dyn std::io::Write,
+    value: &impl serde::Serialize,
+) -> anyhow::Result<()> {
+    serde_json::to_writer(&mut *out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
 /// A count with thousands separators: `1,234,567`.
 pub fn count(value: u64) -> String {
     let digits = value.to_string();

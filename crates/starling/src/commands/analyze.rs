@@ -109,8 +109,7 @@ fn analyze(
             // Invalid UTF-8 is replaced, never fatal: one bad byte costs only itself.
             entities(&extractor, &String::from_utf8_lossy(bytes))
         };
-        serde_json::to_writer(&mut *stdout, &analysis)?;
-        stdout.write_all(b"\n")?;
+        crate::terminal::json_line(stdout, &analysis)?;
     }
     Ok(())
 }

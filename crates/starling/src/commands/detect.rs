@@ -67,8 +67,7 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
     });
     if args.json {
         for detection in &found {
-            serde_json::to_writer(&mut *stdout, detection)?;
-            writeln!(stdout)?;
+            crate::terminal::json_line(stdout, detection)?;
         }
         return Ok(());
     }
@@ -217,12 +216,10 @@ pub fn eval(args: EvalDetectArgs, stdout: &mut dyn Write) -> anyhow::Result<()> 
     let crises = crisislex(&shared.join("data/crisis/crisislex-t6"))?;
     if args.json {
         for score in &scores {
-            serde_json::to_writer(&mut *stdout, score)?;
-            writeln!(stdout)?;
+            crate::terminal::json_line(stdout, score)?;
         }
         for crisis in &crises {
-            serde_json::to_writer(&mut *stdout, crisis)?;
-            writeln!(stdout)?;
+            crate::terminal::json_line(stdout, crisis)?;
         }
         return Ok(());
     }

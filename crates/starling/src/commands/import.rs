@@ -163,8 +163,7 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
             )?;
             writeln!(stdout)?;
         }
-        serde_json::to_writer(&mut *stdout, &totals)?;
-        writeln!(stdout)?;
+        crate::terminal::json_line(stdout, &totals)?;
         return Ok(());
     }
     writeln!(

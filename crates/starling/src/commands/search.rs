@@ -140,8 +140,7 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
     if args.json {
         for post in shown {
             let status = store.status(post.key.as_str())?;
-            serde_json::to_writer(&mut *stdout, &post_line(post, status))?;
-            writeln!(stdout)?;
+            crate::terminal::json_line(stdout, &post_line(post, status))?;
         }
         for (facet, counts) in &facets {
             for (value, count) in counts {

@@ -313,8 +313,7 @@ fn test(
             shown += 1;
             let status = store.status(key)?;
             if json {
-                serde_json::to_writer(&mut *stdout, &post_line(&post, status))?;
-                writeln!(stdout)?;
+                crate::terminal::json_line(stdout, &post_line(&post, status))?;
             } else {
                 write_row(stdout, &post, &status)?;
             }

@@ -68,8 +68,7 @@ pub fn run(args: DetectArgs, stdout: &mut dyn Write) -> anyhow::Result<()> {
                 rss_bytes: super::watches::current_rss(),
             };
             if args.json {
-                serde_json::to_writer(&mut *stdout, &figure)?;
-                writeln!(stdout)?;
+                crate::terminal::json_line(stdout, &figure)?;
             } else {
                 writeln!(
                     stdout,

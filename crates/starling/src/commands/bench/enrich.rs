@@ -106,8 +106,7 @@ pub fn run(args: EnrichArgs, stdout: &mut dyn Write) -> anyhow::Result<()> {
     }
     if args.json {
         for figure in &figures {
-            serde_json::to_writer(&mut *stdout, figure)?;
-            writeln!(stdout)?;
+            crate::terminal::json_line(stdout, figure)?;
         }
         return Ok(());
     }

@@ -136,8 +136,7 @@ pub fn run(args: Args, stdout: &mut dyn Write) -> anyhow::Result<()> {
     }
     if args.json {
         for figure in &figures {
-            serde_json::to_writer(&mut *stdout, figure)?;
-            writeln!(stdout)?;
+            crate::terminal::json_line(stdout, figure)?;
         }
         return Ok(());
     }
@@ -417,8 +416,7 @@ fn archive(args: ArchiveArgs, queries: bool, stdout: &mut dyn Write) -> anyhow::
     let _ = std::fs::remove_dir_all(&work);
     let figures = result?;
     if args.json {
-        serde_json::to_writer(&mut *stdout, &figures)?;
-        writeln!(stdout)?;
+        crate::terminal::json_line(stdout, &figures)?;
         return Ok(());
     }
     writeln!(

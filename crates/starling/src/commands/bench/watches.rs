@@ -142,8 +142,7 @@ pub fn run(args: WatchArgs, stdout: &mut dyn Write) -> anyhow::Result<()> {
             rss_bytes,
         };
         if args.json {
-            serde_json::to_writer(&mut *stdout, &figure)?;
-            writeln!(stdout)?;
+            crate::terminal::json_line(stdout, &figure)?;
         } else {
             writeln!(
                 stdout,

@@ -130,11 +130,9 @@ pub fn run(args: Args, stdout: &mut dyn Write) -> anyhow::Result<()> {
     };
     if args.json {
         for score in &scores {
-            serde_json::to_writer(&mut *stdout, score)?;
-            writeln!(stdout)?;
+            crate::terminal::json_line(stdout, score)?;
         }
-        serde_json::to_writer(&mut *stdout, &summary)?;
-        writeln!(stdout)?;
+        crate::terminal::json_line(stdout, &summary)?;
         return Ok(());
     }
     writeln!(

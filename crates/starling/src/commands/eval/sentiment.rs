@@ -123,8 +123,7 @@ pub fn run(args: Args, stdout: &mut dyn Write) -> anyhow::Result<()> {
             posts_per_sec: examples.len() as f64 / seconds.max(1e-9),
         };
         if args.json {
-            serde_json::to_writer(&mut *stdout, &score)?;
-            writeln!(stdout)?;
+            crate::terminal::json_line(stdout, &score)?;
             continue;
         }
         writeln!(
