@@ -19,10 +19,12 @@
 //! assert!(rest.is_empty());
 //! ```
 
+mod accounts;
 mod bursts;
 mod campaigns;
 mod reorder;
 mod silence;
+pub use accounts::{Account, Accounts};
 pub use reorder::InOrder;
 mod stories;
 

@@ -314,3 +314,66 @@ fn posts_in_arrival_order_give_what_creation_order_gives() {
     wrong.extend(naive.finish());
     assert_ne!(keys(&wrong), keys(&expected));
 }
+
+/// A post at `minute` by `author` mentioning `mentions`, replying to `reply_to`.
+fn talk(minute: i64, author: &str, mentions: &[&str], reply_to: Option<&str>) -> Post {
+    let mut post = post(minute, "twitter", author, "words", None);
+    let mut json = serde_json::to_value(&post).unwrap();
+    json["entities"]["mentions"] = mentions
+        .iter()
+        .map(|handle| serde_json::json!({"handle": handle, "span": {"start": 0, "end": 1, "byte_start": 0, "byte_end": 1}}))
+        .collect();
+    if let Some(target) = reply_to {
+        json["reply_to"] = serde_json::json!({"id": "1", "author_handle": target});
+    }
+    post = serde_json::from_value(json).unwrap();
+    post
+}
+
+#[test]
+fn key_accounts_by_attention_and_rising_ones_by_growth() {
+    let mut accounts = Accounts::new(1000);
+    // Hour 0: the ministry is mentioned steadily; hour 1: a new voice takes off.
+    for minute in 0..60 {
+        accounts.observe(&talk(minute, &format!("u{minute}"), &["Ministry"], None));
+    }
+    for minute in 60..120 {
+        let mentions: &[&str] = if minute % 2 == 0 {
+            &["ministry"]
+        } else {
+            &["witness"]
+        };
+        accounts.observe(&talk(
+            minute,
+            &format!("u{minute}"),
+            mentions,
+            Some("witness"),
+        ));
+    }
+    let key = accounts.key(2);
+    assert_eq!(key[0].account, "twitter:ministry", "handles fold case");
+    assert_eq!(key[0].mentions, 90);
+    assert_eq!(key[1].account, "twitter:witness");
+    assert_eq!((key[1].mentions, key[1].replies), (30, 60));
+    let rising = accounts.rising(5);
+    assert_eq!(rising[0].account, "twitter:witness");
+    assert_eq!((rising[0].last_hour, rising[0].hour_before), (90, 0));
+    assert!(
+        rising
+            .iter()
+            .all(|account| account.account != "twitter:ministry"),
+        "30 mentions after 60 is no rise: {rising:?}"
+    );
+}
+
+#[test]
+fn accounts_memory_stays_bounded() {
+    let mut accounts = Accounts::new(100);
+    for n in 0..5000 {
+        accounts.observe(&talk(n / 100, "someone", &[&format!("a{n}")], None));
+        accounts.observe(&talk(n / 100, "someone", &["constant"], None));
+    }
+    assert!(accounts.len() <= 201, "{} accounts kept", accounts.len());
+    assert_eq!(accounts.key(1)[0].account, "twitter:constant");
+    assert_eq!(accounts.key(1)[0].mentions, 5000);
+}

@@ -24,6 +24,7 @@
 
 mod index;
 mod log;
+pub mod views;
 
 pub use index::{
     CHECK_LIMIT, Candidates, Found, INDEX_FOLDER, Indexer, SearchIndex, SortBy, Summary,

@@ -46,7 +46,8 @@ enum Command {
     Analyze(commands::analyze::Args),
     /// Measure Starling's hot paths and print the figures.
     Bench(commands::bench::Args),
-    /// Run the whole pipeline on a generated crisis scenario and show what Starling sees.
+    /// Play a generated crisis scenario into the dashboard (or, with --report, print what
+    /// Starling sees).
     Demo(commands::demo::Args),
     /// Replay archived posts and print the bursts, campaigns and silences noticed, with reasons.
     Detect(commands::detect::Args),
@@ -58,8 +59,12 @@ enum Command {
     Import(commands::import::Args),
     /// Search the archive with the query language; facets and a time histogram on request.
     Search(commands::search::Args),
+    /// Run the pipeline continuously beside the REST API, the live stream and the dashboard.
+    Serve(commands::serve::Args),
     /// Generate a realistic multi-platform crisis scenario, with its ground truth, as files.
     Simulate(commands::simulate::Args),
+    /// API tokens for a server bound beyond loopback: add, list, rm.
+    Token(commands::token::Args),
     /// Fit a model on labelled data: `train sentiment`.
     Train(commands::train::Args),
     /// Standing queries matched against every post that arrives: add, list, rm, test, matches.
@@ -110,6 +115,8 @@ fn run(cli: Cli, stdout: &mut dyn Write) -> anyhow::Result<()> {
         Command::Export(args) => commands::export::run(&context, args, stdout),
         Command::Import(args) => commands::import::run(&context, args, stdout),
         Command::Search(args) => commands::search::run(&context, args, stdout),
+        Command::Serve(args) => commands::serve::run(&context, args, stdout),
+        Command::Token(args) => commands::token::run(&context, args, stdout),
         Command::Simulate(args) => commands::simulate::run(&context, args, stdout),
         Command::Train(args) => commands::train::run(args, stdout),
         Command::Watch(args) => commands::watch::run(&context, args, stdout),

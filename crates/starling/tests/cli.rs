@@ -155,7 +155,7 @@ fn demo_json_reports_every_post_and_what_was_injected() {
 
 #[test]
 fn demo_tables_name_platforms_languages_and_hashtags() {
-    let text = stdout(&starling(&["demo", "--posts", "2000"]));
+    let text = stdout(&starling(&["demo", "--posts", "2000", "--report"]));
     for expected in [
         "Posts by platform",
         "twitter",
@@ -180,7 +180,7 @@ fn configuration_errors_name_line_and_column() {
     let temp = tempfile::tempdir().unwrap();
     let config = temp.path().join("starling.toml");
     std::fs::write(&config, "[demo]\nposts = 2000\nseeed = 3\n").unwrap();
-    let output = starling(&["--config", config.to_str().unwrap(), "demo"]);
+    let output = starling(&["--config", config.to_str().unwrap(), "demo", "--report"]);
     assert!(!output.status.success());
     let error = String::from_utf8_lossy(&output.stderr);
     assert!(

@@ -4,6 +4,7 @@ mod store;
 mod tally;
 
 pub use store::{
-    FormatSummary, INDEX_COMMIT_INTERVAL, INDEX_COMMIT_POSTS, REJECTS_FILE, StoreSink,
+    FormatSummary, INDEX_COMMIT_INTERVAL, INDEX_COMMIT_POSTS, MatchListener, PostListener,
+    REJECTS_FILE, SharedMatcher, StoreSink,
 };
 pub use tally::{Count, Tally};

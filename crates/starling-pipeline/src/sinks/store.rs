@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use serde::Serialize;
 use starling_formats::{Notice, Reject};
@@ -68,11 +68,19 @@ pub struct StoreSink<'a> {
     /// The first rejects, to show.
     pub sample_rejects: Vec<Reject>,
     posts_seen: Arc<AtomicU64>,
-    matcher: Option<Matcher>,
+    matcher: Option<SharedMatcher>,
     /// Matches found per watch (a post imported again is matched again).
     pub matches: BTreeMap<String, u64>,
     listener: Option<Box<MatchListener<'a>>>,
+    post_listener: Option<Box<PostListener<'a>>>,
+    commit_interval: std::time::Duration,
 }
+
+/// Watches that another thread may change while a sink matches with them (a server's API).
+pub type SharedMatcher = Arc<RwLock<Matcher>>;
+
+/// Told of each post once it is durable, with what the write did: detectors, live counts.
+pub type PostListener<'a> = dyn FnMut(&Post, Outcome) + Send + 'a;
 
 /// Told of each match once it is durable: the dashboard's live columns, alerts.
 pub type MatchListener<'a> = dyn FnMut(&WatchMatch, &Post) + Send + 'a;
@@ -96,13 +104,36 @@ impl<'a> StoreSink<'a> {
             matcher: None,
             matches: BTreeMap::new(),
             listener: None,
+            post_listener: None,
+            commit_interval: INDEX_COMMIT_INTERVAL,
         }
     }
 
     /// Also match every post against `matcher`'s watches, recording each match in the
     /// archive in the same transaction as the post.
     pub fn with_watches(mut self, matcher: Matcher) -> StoreSink<'a> {
-        self.matcher = (!matcher.is_empty()).then_some(matcher);
+        self.matcher = (!matcher.is_empty()).then(|| Arc::new(RwLock::new(matcher)));
+        self
+    }
+
+    /// Matches with watches shared with another thread, which may change them at any time:
+    /// each batch is matched with the watches as they are when it is written.
+    pub fn with_shared_watches(mut self, matcher: SharedMatcher) -> StoreSink<'a> {
+        self.matcher = Some(matcher);
+        self
+    }
+
+    /// Calls `listener` with each post and its [`Outcome`], after it is written.
+    pub fn on_post(mut self, listener: impl FnMut(&Post, Outcome) + Send + 'a) -> StoreSink<'a> {
+        self.post_listener = Some(Box::new(listener));
+        self
+    }
+
+    /// Commits the index at least this often while posts arrive (default
+    /// [`INDEX_COMMIT_INTERVAL`]): shorter makes new posts searchable sooner, at the cost of
+    /// more, smaller segments to merge.
+    pub fn commit_every(mut self, interval: std::time::Duration) -> StoreSink<'a> {
+        self.commit_interval = interval;
         self
     }
 
@@ -227,6 +258,7 @@ impl Sink for StoreSink<'_> {
         let mut found = Vec::new();
         let mut matched_posts = Vec::new();
         if let Some(matcher) = &self.matcher {
+            let matcher = matcher.read().unwrap_or_else(PoisonError::into_inner);
             let matched_at = chrono::Utc::now();
             for (index, post) in posts.iter().enumerate() {
                 for id in matcher.match_post(post, self.at).watches {
@@ -269,7 +301,7 @@ impl Sink for StoreSink<'_> {
             }
             self.uncommitted += posts.len();
             if self.uncommitted >= INDEX_COMMIT_POSTS
-                || self.last_commit.elapsed() >= INDEX_COMMIT_INTERVAL
+                || self.last_commit.elapsed() >= self.commit_interval
             {
                 indexer.commit().map_err(fail)?;
                 self.uncommitted = 0;
@@ -277,6 +309,9 @@ impl Sink for StoreSink<'_> {
             }
         }
         for (post, outcome) in posts.iter().zip(written.outcomes) {
+            if let Some(listener) = self.post_listener.as_mut() {
+                listener(post, outcome);
+            }
             let summary = self
                 .summary
                 .entry(post.provenance.format.clone())

@@ -27,10 +27,35 @@ pub struct Args {
     /// How many hashtags and accounts to list.
     #[arg(long, default_value_t = 10)]
     top: usize,
-    /// Print one JSON object per line instead of tables.
+    /// Print one JSON object per line instead of tables (implies --report).
     #[arg(long)]
     json: bool,
+    /// Run the scenario through the pipeline as fast as it goes and print what Starling saw,
+    /// instead of serving the dashboard.
+    #[arg(long)]
+    report: bool,
+    /// Where the dashboard listens.
+    #[arg(long, default_value = super::serve::DEFAULT_ADDR, value_name = "HOST:PORT")]
+    addr: String,
+    /// Scenario seconds played per second [default: 720, 72 hours in 6 minutes]
+    #[arg(long, default_value_t = 720.0)]
+    speed: f64,
+    /// Keep the demo's archive in this folder (it can then be searched, exported, served)
+    /// instead of a temporary one removed on exit.
+    #[arg(long, value_name = "DIR")]
+    archive: Option<std::path::PathBuf>,
 }
+
+/// Watches the demo starts with: what an analyst of the scenario would set up.
+const DEMO_WATCHES: [(&str, &str); 4] = [
+    ("rooftops", "#پشت_بام OR \"الله اکبر\""),
+    ("persian", "lang:fa -is:share"),
+    ("campaign", "#StabilityNow"),
+    (
+        "english-news",
+        "lang:en (#IranElection OR #Tehran OR tehran) -is:share",
+    ),
+];
 
 pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Result<()> {
     let config = args
@@ -38,6 +63,9 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
         .resolve(args.posts, &context.config.demo, 200_000);
     let generator = Generator::new(config.clone())
         .map_err(|error| anyhow::anyhow!("cannot generate this scenario: {error}"))?;
+    if !(args.report || args.json) {
+        return serve(context, &args, generator, stdout);
+    }
     let started = Instant::now();
     let mut source = ScenarioSource::new(generator);
     let mut sink = DemoSink {
@@ -69,6 +97,69 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
     } else {
         report.print_tables(stdout)
     }
+}
+
+/// Plays the scenario into a fresh archive in accelerated real time and serves the
+/// dashboard over it.
+fn serve(
+    context: &Context,
+    args: &Args,
+    generator: Generator,
+    stdout: &mut dyn Write,
+) -> anyhow::Result<()> {
+    if !(args.speed.is_finite() && args.speed > 0.0) {
+        anyhow::bail!("--speed is a positive number of scenario seconds per second");
+    }
+    let address = super::serve::resolve(&args.addr)?;
+    let temporary = args.archive.is_none();
+    let folder = args.archive.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!(
+            "starling-demo-{}-{}",
+            std::process::id(),
+            chrono::Utc::now().timestamp_millis()
+        ))
+    });
+    let demo = Context {
+        data_dir: folder.clone(),
+        config: crate::config::Config::default(),
+    };
+    let access = super::serve::access(&demo, address, false, stdout)?;
+    let store = starling_store::Store::open(&folder)?;
+    for (name, query) in DEMO_WATCHES {
+        store.put_watch(&starling_watch::WatchDef::new(name, query))?;
+    }
+    let matcher = super::watch::matcher(context, &store)?;
+    drop(store);
+    let truth = generator.config().clone();
+    let options = starling_server::Options {
+        // The scenario's feed documents and pages hold posts from hours before they arrive.
+        reorder: REORDER,
+        ..super::serve::options(access)
+    };
+    let app = starling_server::App::open(&folder, matcher, options)?;
+    app.submit(starling_server::Job::Scenario {
+        generator: Box::new(generator),
+        speed: args.speed,
+        done: None,
+    });
+    let minutes = f64::from(truth.hours) * 60.0 / args.speed;
+    let what = format!(
+        "a {}-hour crisis ({} posts, played at {}x: {minutes:.1} minutes) in {}",
+        truth.hours,
+        terminal::count(truth.posts),
+        args.speed,
+        if temporary {
+            "a temporary archive".to_owned()
+        } else {
+            folder.display().to_string()
+        }
+    );
+    let result = super::serve::serve(app, address, &what, stdout);
+    if temporary {
+        // Best effort: the demo's archive was only ever for this run.
+        let _ = std::fs::remove_dir_all(&folder);
+    }
+    result
 }
 
 /// Counts every post and runs the detectors over each new one in the order of creation:

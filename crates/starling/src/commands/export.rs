@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use starling_model::{Post, Timestamp};
+use starling_store::views::{CSV_COLUMNS, csv_row};
 use starling_store::{SortBy, StoreError, for_each_match};
 
 use super::{Context, open_for_query};
@@ -27,32 +28,6 @@ pub struct Args {
     #[arg(long, value_name = "TIME")]
     now: Option<Timestamp>,
 }
-
-const CSV_COLUMNS: [&str; 23] = [
-    "key",
-    "platform",
-    "id",
-    "created_at",
-    "author_id",
-    "author",
-    "text",
-    "title",
-    "lang",
-    "declared_lang",
-    "sentiment",
-    "sentiment_score",
-    "url",
-    "reply_to",
-    "share_of",
-    "quote_of",
-    "hashtags",
-    "mentions",
-    "urls",
-    "country",
-    "place",
-    "place_source",
-    "point",
-];
 
 pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Result<()> {
     let (query, store, index) = open_for_query(context, &args.query)?;
@@ -120,65 +95,6 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
         eprintln!("{count} posts written to {}", path.display());
     }
     Ok(())
-}
-
-fn csv_row(post: &Post) -> [String; 23] {
-    let join = |values: Vec<&str>| values.join(" ");
-    let place = post
-        .enrichment
-        .as_ref()
-        .and_then(|enrichment| enrichment.place.as_ref());
-    let reference = |reference: &Option<starling_model::PostRef>| {
-        reference
-            .as_ref()
-            .map(|reference| reference.id.clone())
-            .unwrap_or_default()
-    };
-    [
-        post.key.as_str().to_owned(),
-        post.platform.as_str().to_owned(),
-        post.id.clone(),
-        post.created_at
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        post.author.id.clone(),
-        post.author.handle.clone(),
-        post.text.clone(),
-        post.title.clone().unwrap_or_default(),
-        post.language(),
-        post.declared_lang.clone().unwrap_or_default(),
-        post.sentiment().unwrap_or_default().to_owned(),
-        post.enrichment
-            .as_ref()
-            .map(|enrichment| enrichment.sentiment_score.to_string())
-            .unwrap_or_default(),
-        post.url.clone().unwrap_or_default(),
-        reference(&post.reply_to),
-        reference(&post.share_of),
-        reference(&post.quote_of),
-        join(
-            post.entities
-                .hashtags
-                .iter()
-                .map(|tag| tag.tag.as_str())
-                .collect(),
-        ),
-        join(
-            post.entities
-                .mentions
-                .iter()
-                .map(|mention| mention.handle.as_str())
-                .collect(),
-        ),
-        join(post.entities.urls.iter().map(|url| url.target()).collect()),
-        post.country().unwrap_or_default(),
-        place.map(|place| place.name.clone()).unwrap_or_default(),
-        place.map(|place| place.source.clone()).unwrap_or_default(),
-        post.geo
-            .as_ref()
-            .and_then(|geo| geo.point)
-            .map(|point| format!("{},{}", point.lat, point.lon))
-            .unwrap_or_default(),
-    ]
 }
 
 /// Rows of posts written as Parquet, in row groups of [`ParquetOut::ROW_GROUP`].

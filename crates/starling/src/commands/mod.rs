@@ -8,7 +8,9 @@ pub mod eval;
 pub mod export;
 pub mod import;
 pub mod search;
+pub mod serve;
 pub mod simulate;
+pub mod token;
 pub mod train;
 pub mod watch;
 

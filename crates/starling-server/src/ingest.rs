@@ -1,0 +1,244 @@
+//! The pipeline inside the server: one thread takes jobs (files to import, a scenario to play)
+//! one after another and runs each through decoding into the archive, the index and the
+//! watches, feeding the detectors and the live stream as posts become durable.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::Serialize;
+use starling_detect::{Detectors, InOrder, Settings};
+use starling_formats::Format;
+use starling_pipeline::sinks::{FormatSummary, StoreSink};
+use starling_pipeline::sources::{FileSource, ScenarioSource};
+use starling_pipeline::{Batch, Decode, Offset, PipelineError, Record, RunOptions, Source, run};
+use starling_simulate::Generator;
+use starling_store::views::PostView;
+use starling_store::{Outcome, PostStatus};
+
+use crate::App;
+use crate::live::Live;
+
+/// Work for the ingest thread.
+pub enum Job {
+    /// Files or folders to import.
+    Files {
+        /// What to read.
+        paths: Vec<PathBuf>,
+        /// The format, when detection should not decide.
+        format: Option<Format>,
+        /// Remove the files once imported (an upload kept only until archived).
+        remove_after: bool,
+        /// Told the outcome when the job is done.
+        done: Option<tokio::sync::oneshot::Sender<Result<ImportSummary, String>>>,
+    },
+    /// A generated scenario played in accelerated real time.
+    Scenario {
+        /// The scenario.
+        generator: Box<Generator>,
+        /// Scenario seconds per wall-clock second.
+        speed: f64,
+        /// Told when the playback has ended (played through, stopped or failed).
+        done: Option<tokio::sync::oneshot::Sender<()>>,
+    },
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Job::Files { paths, .. } => write!(formatter, "Files({paths:?})"),
+            Job::Scenario { speed, .. } => write!(formatter, "Scenario(speed {speed})"),
+        }
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportSummary {
+    /// Records read.
+    pub records: u64,
+    /// Posts archived for the first time.
+    pub imported: u64,
+    /// Posts already archived, unchanged.
+    pub duplicates: u64,
+    /// Posts archived with another text before: new versions.
+    pub edited: u64,
+    /// Records or parts of records rejected (see `rejects.jsonl`).
+    pub rejected: u64,
+    /// Stream notices kept.
+    pub notices: u64,
+    /// The same, per format.
+    pub formats: BTreeMap<String, FormatSummary>,
+}
+
+impl ImportSummary {
+    fn from_formats(formats: BTreeMap<String, FormatSummary>) -> ImportSummary {
+        let sum = |field: fn(&FormatSummary) -> u64| formats.values().map(field).sum::<u64>();
+        ImportSummary {
+            records: sum(|format| format.records),
+            imported: sum(|format| format.imported),
+            duplicates: sum(|format| format.duplicates),
+            edited: sum(|format| format.edited),
+            rejected: sum(|format| format.rejected),
+            notices: sum(|format| format.notices),
+            formats,
+        }
+    }
+}
+
+/// A watch match as the live stream sends it.
+#[derive(Serialize)]
+struct MatchEvent<'a> {
+    watch: &'a str,
+    matched_at: starling_model::Timestamp,
+    post: PostView<'a>,
+}
+
+/// Runs jobs until the channel closes or the app stops.
+pub(crate) fn run_jobs(app: Arc<App>, jobs: std::sync::mpsc::Receiver<Job>) {
+    let mut detectors = InOrder::new(Detectors::new(Settings::default()), app.reorder);
+    for job in jobs {
+        if app.is_stopping() {
+            break;
+        }
+        app.live.set_running(true);
+        match job {
+            Job::Files {
+                paths,
+                format,
+                remove_after,
+                done,
+            } => {
+                let mut source = FileSource::new(&paths, format, chrono::Utc::now());
+                let result = run_job(&app, &mut source, &mut detectors).map(|mut formats| {
+                    for (format, records) in source.record_counts() {
+                        formats.entry(format.clone()).or_default().records = *records;
+                    }
+                    ImportSummary::from_formats(formats)
+                });
+                if remove_after {
+                    for path in &paths {
+                        // Archived (or failed and reported): the upload is not needed again.
+                        let _ = std::fs::remove_file(path);
+                    }
+                }
+                let result = result.map_err(|error| {
+                    let message = format!("import of {paths:?} stopped: {error}");
+                    app.live.failed(message.clone());
+                    message
+                });
+                if let Some(done) = done {
+                    let _ = done.send(result);
+                }
+            }
+            Job::Scenario {
+                generator,
+                speed,
+                done,
+            } => {
+                let mut source = ScenarioSource::new(*generator).paced(speed, app.stop_flag());
+                if let Err(error) = run_job(&app, &mut source, &mut detectors) {
+                    app.live
+                        .failed(format!("scenario playback stopped: {error}"));
+                }
+                if let Some(done) = done {
+                    let _ = done.send(());
+                }
+            }
+        }
+        app.live.set_running(false);
+    }
+}
+
+/// One source through the pipeline into the archive; what happened per format.
+fn run_job<S: Source>(
+    app: &App,
+    source: &mut S,
+    detectors: &mut InOrder,
+) -> Result<BTreeMap<String, FormatSummary>, PipelineError> {
+    let indexer = app.index.indexer().map_err(|error| PipelineError::Sink {
+        sink: "search index".into(),
+        message: error.to_string(),
+    })?;
+    let (hub, live) = (&app.hub, &app.live);
+    let mut sink = StoreSink::new(&app.store, &app.data_dir, chrono::Utc::now())
+        .with_index(indexer)
+        .with_shared_watches(Arc::clone(&app.watches))
+        .commit_every(app.commit_every)
+        .on_match(move |found, post| {
+            live.matched();
+            hub.publish(
+                "match",
+                &MatchEvent {
+                    watch: &found.watch,
+                    matched_at: found.matched_at,
+                    post: PostView::new(post, PostStatus::default()),
+                },
+            );
+        })
+        .on_post(|post, outcome| {
+            live.post_written(post, outcome == Outcome::New);
+            if outcome == Outcome::New {
+                let mut post = post.clone();
+                // The detectors read neither the raw record nor the enrichment.
+                post.raw = Default::default();
+                post.enrichment = None;
+                for detection in detectors.observe(post) {
+                    let view = live.detected(detection);
+                    hub.publish("detection", &view);
+                }
+            }
+        });
+    let mut timed = Timed {
+        inner: source,
+        live,
+        pending: VecDeque::new(),
+    };
+    let options = RunOptions {
+        // Small batches: a live source's posts reach the archive and the stream sooner.
+        batch_size: 512,
+        ..RunOptions::default()
+    };
+    let result = run(&mut timed, &mut Decode::default(), &mut sink, options);
+    let summary = std::mem::take(&mut sink.summary);
+    drop(sink);
+    for detection in detectors.finish() {
+        let view = live.detected(detection);
+        hub.publish("detection", &view);
+    }
+    live.rejected(summary.values().map(|format| format.rejected).sum());
+    result.map(|_| summary)
+}
+
+/// A source that notes when each batch was read, to tell how long it took to be durable.
+struct Timed<'a, S> {
+    inner: &'a mut S,
+    live: &'a Live,
+    pending: VecDeque<(u64, Instant)>,
+}
+
+impl<S: Source> Source for Timed<'_, S> {
+    fn next_batch(&mut self, max: usize) -> Result<Option<Batch<Record>>, PipelineError> {
+        let batch = self.inner.next_batch(max)?;
+        if let Some(batch) = &batch {
+            self.pending.push_back((batch.offsets.end, Instant::now()));
+        }
+        Ok(batch)
+    }
+
+    fn acknowledge(&mut self, through: Offset) -> Result<(), PipelineError> {
+        let mut read_at = None;
+        while let Some((end, at)) = self.pending.front() {
+            if *end > through.0 {
+                break;
+            }
+            read_at = Some(*at);
+            self.pending.pop_front();
+        }
+        if let Some(at) = read_at {
+            self.live.set_lag(at.elapsed());
+        }
+        self.inner.acknowledge(through)
+    }
+}

@@ -1,0 +1,216 @@
+//! `starling serve`: the archive, the watches and the detectors of a running pipeline, over
+//! HTTP. A REST API (`/api/...`, described by `/api/openapi.json`), a live stream of
+//! matches and detections (server-sent events at `/api/stream`, resumable with
+//! `Last-Event-ID`), Prometheus metrics (`/metrics`) and the web dashboard (`/`), all served
+//! by one binary with nothing fetched from elsewhere.
+//!
+//! The pipeline runs on a thread of its own ([`ingest`]), taking jobs one after another:
+//! files to import (from the command line or uploaded to `/api/import`) and scenarios to
+//! play back. The HTTP side reads the same archive and index, and changes the watches the
+//! pipeline matches with.
+//!
+//! Access ([`auth`]): bound to a loopback address, anyone who can connect may do anything;
+//! bound elsewhere, every API call needs a token (`Authorization: Bearer ...`) whose role
+//! allows it: reading needs `reader`, changing watches and importing `editor`, managing
+//! tokens `admin`.
+
+pub mod api;
+mod assets;
+pub mod auth;
+pub mod events;
+pub mod ingest;
+pub mod live;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use starling_pipeline::sinks::SharedMatcher;
+use starling_store::{SearchIndex, Store, StoreError};
+use starling_watch::Matcher;
+
+pub use api::router;
+pub use auth::{Access, Role, Tokens};
+pub use ingest::{ImportSummary, Job};
+
+/// Events the live stream keeps for clients that reconnect.
+pub const EVENTS_KEPT: usize = 20_000;
+
+/// How a server is set up.
+#[derive(Debug)]
+pub struct Options {
+    /// Who may call the API.
+    pub access: Access,
+    /// How far behind the newest post a post may arrive and still be counted in order by the
+    /// detectors.
+    pub reorder: chrono::TimeDelta,
+    /// How often the index is committed while posts arrive (how soon they are searchable).
+    pub commit_every: Duration,
+    /// Serve the dashboard's files from this folder instead of those built in (for working
+    /// on the dashboard without rebuilding).
+    pub assets_dir: Option<PathBuf>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            access: Access::Open,
+            reorder: chrono::TimeDelta::minutes(10),
+            commit_every: Duration::from_millis(500),
+            assets_dir: None,
+        }
+    }
+}
+
+/// Why a server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The archive or its index could not be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The address could not be bound or served.
+    #[error("{address}: {source}")]
+    Io {
+        /// The address.
+        address: String,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// Everything the server shares between the HTTP handlers and the pipeline thread.
+pub struct App {
+    /// The data folder.
+    pub data_dir: PathBuf,
+    /// The archive.
+    pub store: Store,
+    /// Its search index.
+    pub index: SearchIndex,
+    /// The watches the pipeline matches with; the API changes them.
+    pub watches: SharedMatcher,
+    /// The live stream.
+    pub hub: events::Hub,
+    /// Rates, detections, accounts.
+    pub live: live::Live,
+    /// Who may call the API.
+    pub access: Access,
+    /// When the server started.
+    pub started: Instant,
+    reorder: chrono::TimeDelta,
+    commit_every: Duration,
+    assets_dir: Option<PathBuf>,
+    stop: Arc<AtomicBool>,
+    /// Set when the server begins to shut down: live streams end.
+    closing: tokio::sync::watch::Sender<bool>,
+    jobs: Mutex<Option<std::sync::mpsc::Sender<Job>>>,
+    ingest: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "App({})", self.data_dir.display())
+    }
+}
+
+impl App {
+    /// Opens the archive and index in `data_dir`, matching with `matcher`'s watches, and
+    /// starts the pipeline thread (idle until given a [`Job`]).
+    pub fn open(
+        data_dir: &Path,
+        matcher: Matcher,
+        options: Options,
+    ) -> Result<Arc<App>, ServeError> {
+        let store = Store::open(data_dir)?;
+        let index = SearchIndex::open(data_dir)?;
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let app = Arc::new(App {
+            data_dir: data_dir.to_owned(),
+            store,
+            index,
+            watches: Arc::new(std::sync::RwLock::new(matcher)),
+            hub: events::Hub::new(EVENTS_KEPT),
+            live: live::Live::default(),
+            access: options.access,
+            started: Instant::now(),
+            reorder: options.reorder,
+            commit_every: options.commit_every,
+            assets_dir: options.assets_dir,
+            stop: Arc::new(AtomicBool::new(false)),
+            closing: tokio::sync::watch::Sender::new(false),
+            jobs: Mutex::new(Some(sender)),
+            ingest: Mutex::new(None),
+        });
+        let worker = Arc::clone(&app);
+        let handle = std::thread::Builder::new()
+            .name("ingest".into())
+            .spawn(move || ingest::run_jobs(worker, receiver))
+            .map_err(|source| ServeError::Io {
+                address: "the ingest thread".into(),
+                source,
+            })?;
+        *app.ingest.lock().unwrap_or_else(PoisonError::into_inner) = Some(handle);
+        Ok(app)
+    }
+
+    /// Queues a job for the pipeline; false when the server is stopping.
+    pub fn submit(&self, job: Job) -> bool {
+        self.jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .is_some_and(|jobs| jobs.send(job).is_ok())
+    }
+
+    /// Whether [`App::shutdown`] was called.
+    pub fn is_stopping(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    fn stop_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.stop)
+    }
+
+    /// Stops the pipeline: a playing scenario ends, queued jobs are dropped, the job running
+    /// finishes its batch and commits; returns once the thread has ended.
+    pub fn shutdown(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let handle = self
+            .ingest
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(handle) = handle {
+            let _ = handle.join();
+        }
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then stops the pipeline.
+pub async fn serve(
+    app: Arc<App>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let address = listener
+        .local_addr()
+        .map_or_else(|_| "the listener".to_owned(), |address| address.to_string());
+    let router = router(Arc::clone(&app));
+    let closing = Arc::clone(&app);
+    let shutdown = async move {
+        shutdown.await;
+        // Live streams never end by themselves: tell them to, or shutdown waits forever.
+        closing.closing.send_replace(true);
+    };
+    let result = axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|source| ServeError::Io { address, source });
+    let stopping = Arc::clone(&app);
+    let _ = tokio::task::spawn_blocking(move || stopping.shutdown()).await;
+    result
+}
