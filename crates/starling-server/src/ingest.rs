@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use serde::Serialize;
@@ -95,75 +95,94 @@ struct MatchEvent<'a> {
     post: PostView<'a>,
 }
 
-/// Runs jobs until the channel closes or the app stops.
+/// Starts each job on a thread of its own as it comes, until the channel closes or the app
+/// stops; then waits for the running ones (a stopping app ends playbacks early).
 pub(crate) fn run_jobs(app: Arc<App>, jobs: std::sync::mpsc::Receiver<Job>) {
-    let mut detectors = InOrder::new(Detectors::new(Settings::default()), app.reorder);
+    let detectors = Arc::new(Mutex::new(InOrder::new(
+        Detectors::new(Settings::default()),
+        app.reorder,
+    )));
+    let mut running: Vec<std::thread::JoinHandle<()>> = Vec::new();
     for job in jobs {
         if app.is_stopping() {
             break;
         }
-        app.live.set_running(true);
-        match job {
-            Job::Files {
-                paths,
-                format,
-                remove_after,
-                done,
-            } => {
-                let mut source = FileSource::new(&paths, format, chrono::Utc::now());
-                let result = run_job(&app, &mut source, &mut detectors).map(|mut formats| {
-                    for (format, records) in source.record_counts() {
-                        formats.entry(format.clone()).or_default().records = *records;
-                    }
-                    ImportSummary::from_formats(formats)
-                });
-                if remove_after {
-                    for path in &paths {
-                        // Archived (or failed and reported): the upload is not needed again.
-                        let _ = std::fs::remove_file(path);
-                    }
+        running.retain(|handle| !handle.is_finished());
+        let (job_app, job_detectors) = (Arc::clone(&app), Arc::clone(&detectors));
+        let spawned = std::thread::Builder::new()
+            .name("ingest job".into())
+            .spawn(move || run_one(&job_app, job, &job_detectors));
+        match spawned {
+            Ok(handle) => running.push(handle),
+            // The job, and the channel its caller waits on, went with the failed spawn.
+            Err(error) => app
+                .live
+                .failed(format!("cannot start an ingest job: {error}")),
+        }
+    }
+    for handle in running {
+        let _ = handle.join();
+    }
+}
+
+fn run_one(app: &App, job: Job, detectors: &Mutex<InOrder>) {
+    app.live.job_started();
+    match job {
+        Job::Files {
+            paths,
+            format,
+            remove_after,
+            done,
+        } => {
+            let mut source = FileSource::new(&paths, format, chrono::Utc::now());
+            let result = run_job(app, &mut source, detectors).map(|mut formats| {
+                for (format, records) in source.record_counts() {
+                    formats.entry(format.clone()).or_default().records = *records;
                 }
-                let result = result.map_err(|error| {
-                    let message = format!("import of {paths:?} stopped: {error}");
-                    app.live.failed(message.clone());
-                    message
-                });
-                if let Some(done) = done {
-                    let _ = done.send(result);
+                ImportSummary::from_formats(formats)
+            });
+            if remove_after {
+                for path in &paths {
+                    // Archived (or failed and reported): the upload is not needed again.
+                    let _ = std::fs::remove_file(path);
                 }
             }
-            Job::Scenario {
-                generator,
-                speed,
-                done,
-            } => {
-                let mut source = ScenarioSource::new(*generator).paced(speed, app.stop_flag());
-                if let Err(error) = run_job(&app, &mut source, &mut detectors) {
-                    app.live
-                        .failed(format!("scenario playback stopped: {error}"));
-                }
-                if let Some(done) = done {
-                    let _ = done.send(());
-                }
+            let result = result.map_err(|error| {
+                let message = format!("import of {paths:?} stopped: {error}");
+                app.live.failed(message.clone());
+                message
+            });
+            if let Some(done) = done {
+                let _ = done.send(result);
             }
         }
-        app.live.set_running(false);
+        Job::Scenario {
+            generator,
+            speed,
+            done,
+        } => {
+            let mut source = ScenarioSource::new(*generator).paced(speed, app.stop_flag());
+            if let Err(error) = run_job(app, &mut source, detectors) {
+                app.live
+                    .failed(format!("scenario playback stopped: {error}"));
+            }
+            if let Some(done) = done {
+                let _ = done.send(());
+            }
+        }
     }
+    app.live.job_ended();
 }
 
 /// One source through the pipeline into the archive; what happened per format.
 fn run_job<S: Source>(
     app: &App,
     source: &mut S,
-    detectors: &mut InOrder,
+    detectors: &Mutex<InOrder>,
 ) -> Result<BTreeMap<String, FormatSummary>, PipelineError> {
-    let indexer = app.index.indexer().map_err(|error| PipelineError::Sink {
-        sink: "search index".into(),
-        message: error.to_string(),
-    })?;
     let (hub, live) = (&app.hub, &app.live);
     let mut sink = StoreSink::new(&app.store, &app.data_dir, chrono::Utc::now())
-        .with_index(indexer)
+        .with_shared_index(Arc::clone(&app.indexer))
         .with_shared_watches(Arc::clone(&app.watches))
         .commit_every(app.commit_every)
         .on_match(move |found, post| {
@@ -184,7 +203,11 @@ fn run_job<S: Source>(
                 // The detectors read neither the raw record nor the enrichment.
                 post.raw = Default::default();
                 post.enrichment = None;
-                for detection in detectors.observe(post) {
+                let found = detectors
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .observe(post);
+                for detection in found {
                     let view = live.detected(detection);
                     hub.publish("detection", &view);
                 }
@@ -203,9 +226,17 @@ fn run_job<S: Source>(
     let result = run(&mut timed, &mut Decode::default(), &mut sink, options);
     let summary = std::mem::take(&mut sink.summary);
     drop(sink);
-    for detection in detectors.finish() {
-        let view = live.detected(detection);
-        hub.publish("detection", &view);
+    // The end of the last job running: what the end of the stream makes clear (while others
+    // run, their posts keep the detectors' clock going).
+    if live.jobs_running() == 1 {
+        let found = detectors
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .finish();
+        for detection in found {
+            let view = live.detected(detection);
+            hub.publish("detection", &view);
+        }
     }
     live.rejected(summary.values().map(|format| format.rejected).sum());
     result.map(|_| summary)

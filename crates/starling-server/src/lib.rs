@@ -4,9 +4,10 @@
 //! `Last-Event-ID`), Prometheus metrics (`/metrics`) and the web dashboard (`/`), all served
 //! by one binary with nothing fetched from elsewhere.
 //!
-//! The pipeline runs on a thread of its own ([`ingest`]), taking jobs one after another:
-//! files to import (from the command line or uploaded to `/api/import`) and scenarios to
-//! play back. The HTTP side reads the same archive and index, and changes the watches the
+//! The pipeline runs beside the server ([`ingest`]): each job (files to import, from the
+//! command line or uploaded to `/api/import`; a scenario to play back) on a thread of its
+//! own, all writing the same archive through one index writer, so that an upload is archived
+//! while a live source plays. The HTTP side reads the same archive and index, and changes the watches the
 //! pipeline matches with.
 //!
 //! Access ([`auth`]): bound to a loopback address, anyone who can connect may do anything;
@@ -26,7 +27,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use starling_pipeline::sinks::SharedMatcher;
+use starling_pipeline::sinks::{SharedIndexer, SharedMatcher};
 use starling_store::{SearchIndex, Store, StoreError};
 use starling_watch::Matcher;
 
@@ -87,6 +88,8 @@ pub struct App {
     pub store: Store,
     /// Its search index.
     pub index: SearchIndex,
+    /// The index's one writer, shared by the jobs running at once.
+    indexer: SharedIndexer,
     /// The watches the pipeline matches with; the API changes them.
     pub watches: SharedMatcher,
     /// The live stream.
@@ -123,11 +126,13 @@ impl App {
     ) -> Result<Arc<App>, ServeError> {
         let store = Store::open(data_dir)?;
         let index = SearchIndex::open(data_dir)?;
+        let indexer = Arc::new(Mutex::new(index.indexer()?));
         let (sender, receiver) = std::sync::mpsc::channel();
         let app = Arc::new(App {
             data_dir: data_dir.to_owned(),
             store,
             index,
+            indexer,
             watches: Arc::new(std::sync::RwLock::new(matcher)),
             hub: events::Hub::new(EVENTS_KEPT),
             live: live::Live::default(),

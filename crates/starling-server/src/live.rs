@@ -2,7 +2,7 @@
 //! detections, account attention, errors.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -59,7 +59,7 @@ pub struct Live {
     matches_total: AtomicU64,
     rejects_total: AtomicU64,
     errors_total: AtomicU64,
-    running: AtomicBool,
+    running: AtomicUsize,
     inner: Mutex<Inner>,
 }
 
@@ -82,7 +82,7 @@ impl Default for Live {
             matches_total: AtomicU64::new(0),
             rejects_total: AtomicU64::new(0),
             errors_total: AtomicU64::new(0),
-            running: AtomicBool::new(false),
+            running: AtomicUsize::new(0),
             inner: Mutex::new(Inner {
                 detections: VecDeque::new(),
                 detections_by_kind: BTreeMap::new(),
@@ -147,9 +147,19 @@ impl Live {
         self.inner().last_error = Some(message);
     }
 
-    /// Sets whether a source is being read.
-    pub fn set_running(&self, running: bool) {
-        self.running.store(running, Ordering::Relaxed);
+    /// Counts a job starting.
+    pub fn job_started(&self) {
+        self.running.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a job ending.
+    pub fn job_ended(&self) {
+        self.running.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Jobs running now.
+    pub fn jobs_running(&self) -> usize {
+        self.running.load(Ordering::Relaxed)
     }
 
     /// Records the time from reading a batch to its being durable.
@@ -225,7 +235,7 @@ impl Live {
             posts_total: self.posts_total.load(Ordering::Relaxed),
             lag_secs: inner.lag_secs,
             stream_time: inner.stream_time,
-            running: self.running.load(Ordering::Relaxed),
+            running: self.jobs_running() > 0,
             matches_total: self.matches_total.load(Ordering::Relaxed),
             rejects_total: self.rejects_total.load(Ordering::Relaxed),
             errors_total: self.errors_total.load(Ordering::Relaxed),

@@ -135,7 +135,9 @@ impl TokenStream for StarlingTokens<'_> {
     }
 }
 
-/// The search index in a data folder.
+/// The search index in a data folder. Clones share the index and its reader: a commit
+/// through one is seen by all.
+#[derive(Clone)]
 pub struct SearchIndex {
     index: TantivyIndex,
     reader: IndexReader,
@@ -149,13 +151,13 @@ impl std::fmt::Debug for SearchIndex {
     }
 }
 
-/// Adds posts to the index.
-pub struct Indexer<'a> {
-    index: &'a SearchIndex,
+/// Adds posts to the index (one at a time per index: share it behind a lock).
+pub struct Indexer {
+    index: SearchIndex,
     writer: IndexWriter,
 }
 
-impl Indexer<'_> {
+impl Indexer {
     /// Adds (or replaces, by key) a post; searchable after [`Indexer::commit`].
     pub fn add(&mut self, post: &Post) -> Result<(), StoreError> {
         self.writer.delete_term(Term::from_field_text(
@@ -275,13 +277,13 @@ impl SearchIndex {
     }
 
     /// An indexer: one at a time per index.
-    pub fn indexer(&self) -> Result<Indexer<'_>, StoreError> {
+    pub fn indexer(&self) -> Result<Indexer, StoreError> {
         let writer = self
             .index
             .writer(64 << 20)
             .map_err(|error| failure(&self.path, error))?;
         Ok(Indexer {
-            index: self,
+            index: self.clone(),
             writer,
         })
     }

@@ -5,6 +5,6 @@ mod tally;
 
 pub use store::{
     FormatSummary, INDEX_COMMIT_INTERVAL, INDEX_COMMIT_POSTS, MatchListener, PostListener,
-    REJECTS_FILE, SharedMatcher, StoreSink,
+    REJECTS_FILE, SharedIndexer, SharedMatcher, StoreSink,
 };
 pub use tally::{Count, Tally};

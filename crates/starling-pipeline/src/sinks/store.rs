@@ -6,7 +6,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use serde::Serialize;
 use starling_formats::{Notice, Reject};
@@ -57,7 +57,7 @@ struct RejectLine<'a> {
 /// Writes items into a [`Store`].
 pub struct StoreSink<'a> {
     store: &'a Store,
-    indexer: Option<Indexer<'a>>,
+    indexer: Option<SharedIndexer>,
     uncommitted: usize,
     last_commit: std::time::Instant,
     rejects_path: PathBuf,
@@ -75,6 +75,9 @@ pub struct StoreSink<'a> {
     post_listener: Option<Box<PostListener<'a>>>,
     commit_interval: std::time::Duration,
 }
+
+/// An indexer several sinks write through, one batch at a time (an index has one writer).
+pub type SharedIndexer = Arc<Mutex<Indexer>>;
 
 /// Watches that another thread may change while a sink matches with them (a server's API).
 pub type SharedMatcher = Arc<RwLock<Matcher>>;
@@ -150,14 +153,22 @@ impl<'a> StoreSink<'a> {
     /// committed every [`INDEX_COMMIT_POSTS`] posts or [`INDEX_COMMIT_INTERVAL`], and by
     /// the end of the run (`Sink::finish`): the archive is the durable record, and after a crash the index
     /// may lag it by one commit, which importing the same files again repairs.
-    pub fn with_index(mut self, indexer: Indexer<'a>) -> StoreSink<'a> {
+    pub fn with_index(mut self, indexer: Indexer) -> StoreSink<'a> {
+        self.indexer = Some(Arc::new(Mutex::new(indexer)));
+        self
+    }
+
+    /// [`StoreSink::with_index`] through an indexer other sinks share (sinks on other
+    /// threads, writing the same archive).
+    pub fn with_shared_index(mut self, indexer: SharedIndexer) -> StoreSink<'a> {
         self.indexer = Some(indexer);
         self
     }
 
     /// Commits what the index has not committed yet.
     pub fn finish(&mut self) -> Result<(), PipelineError> {
-        if let Some(indexer) = self.indexer.as_mut() {
+        if let Some(indexer) = self.indexer.as_ref() {
+            let mut indexer = indexer.lock().unwrap_or_else(PoisonError::into_inner);
             indexer.commit().map_err(|error| PipelineError::Sink {
                 sink: "search index".into(),
                 message: error.to_string(),
@@ -281,7 +292,8 @@ impl Sink for StoreSink<'_> {
                 sink: "archive".into(),
                 message: error.to_string(),
             })?;
-        if let Some(indexer) = self.indexer.as_mut() {
+        if let Some(indexer) = self.indexer.as_ref() {
+            let mut indexer = indexer.lock().unwrap_or_else(PoisonError::into_inner);
             let fail = |error: starling_store::StoreError| PipelineError::Sink {
                 sink: "search index".into(),
                 message: error.to_string(),
@@ -335,7 +347,8 @@ impl Sink for StoreSink<'_> {
 
     /// Commits what the index has not committed yet.
     fn finish(&mut self) -> Result<(), PipelineError> {
-        if let Some(indexer) = self.indexer.as_mut() {
+        if let Some(indexer) = self.indexer.as_ref() {
+            let mut indexer = indexer.lock().unwrap_or_else(PoisonError::into_inner);
             indexer.commit().map_err(|error| PipelineError::Sink {
                 sink: "search index".into(),
                 message: error.to_string(),

@@ -15,7 +15,7 @@ use starling_store::views::{CSV_COLUMNS, PostView, csv_row, point_of, search_rep
 use starling_store::{SortBy, for_each_match};
 
 use super::extract::{Params, Segment};
-use super::{ApiError, blocking};
+use super::{ApiError, blocking, limit};
 use crate::App;
 use crate::ingest::{ImportSummary, Job};
 
@@ -139,7 +139,7 @@ pub(super) async fn search(
             )));
         }
     };
-    let limit = params.limit.unwrap_or(20).clamp(1, MAX_LIMIT);
+    let limit = limit(params.limit, 20, MAX_LIMIT)?;
     let now = params.now.unwrap_or_else(chrono::Utc::now);
     let wants = (
         params.facets.unwrap_or(false),
@@ -290,7 +290,7 @@ pub(super) async fn geo(
     Params(params): Params<GeoParams>,
 ) -> Result<Response, ApiError> {
     let query = parse(params.q.as_deref())?;
-    let limit = params.limit.unwrap_or(500).clamp(1, 5000);
+    let limit = limit(params.limit, 500, 5000)?;
     let now = params.now.unwrap_or_else(chrono::Utc::now);
     blocking(move || {
         // Countries over every match; points from the newest matches that have one.

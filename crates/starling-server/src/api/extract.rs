@@ -39,7 +39,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Segment {
     }
 }
 
-/// A JSON body, `T` deserialized from it (whatever the content type says).
+/// A JSON object body, `T` deserialized from it (whatever the content type says).
 pub(super) struct JsonBody<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
@@ -49,8 +49,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
         let bytes = axum::body::Bytes::from_request(request, state)
             .await
             .map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
-        serde_json::from_slice(&bytes)
-            .map(JsonBody)
-            .map_err(|error| ApiError::bad_request(format!("in the JSON body: {error}")))
+        let fail =
+            |error: serde_json::Error| ApiError::bad_request(format!("in the JSON body: {error}"));
+        // An object, and nothing else: serde would also take a struct's fields as an array.
+        let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(fail)?;
+        if !value.is_object() {
+            return Err(ApiError::bad_request("the JSON body is an object"));
+        }
+        serde_json::from_value(value).map(JsonBody).map_err(fail)
     }
 }

@@ -134,6 +134,17 @@ impl From<starling_store::StoreError> for ApiError {
     }
 }
 
+/// A `limit` parameter: `default` when absent, refused outside 1 to `most`.
+fn limit(given: Option<usize>, default: usize, most: usize) -> Result<usize, ApiError> {
+    match given {
+        None => Ok(default),
+        Some(limit) if (1..=most).contains(&limit) => Ok(limit),
+        Some(limit) => Err(ApiError::bad_request(format!(
+            "limit is 1 to {most}, not {limit}"
+        ))),
+    }
+}
+
 /// Runs blocking work (the archive, the index) off the async threads.
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::extract::Params;
-use super::{ApiError, blocking};
+use super::{ApiError, blocking, limit};
 use crate::App;
 use crate::live::{DetectionView, IngestStats};
 
@@ -69,7 +69,7 @@ fn detections_of(
             "kind is burst, story, campaign or silence, not {kind:?}"
         )));
     }
-    let limit = limit.unwrap_or(100).clamp(1, crate::live::DETECTIONS_KEPT);
+    let limit = super::limit(limit, 100, crate::live::DETECTIONS_KEPT)?;
     Ok(Json(app.live.detections(kind, limit)))
 }
 
@@ -143,7 +143,7 @@ pub(super) async fn accounts(
     State(app): State<Arc<App>>,
     Params(params): Params<AccountParams>,
 ) -> Result<Json<AccountsBody>, ApiError> {
-    let limit = params.limit.unwrap_or(20).clamp(1, 500);
+    let limit = limit(params.limit, 20, 500)?;
     let Some(watch) = params.watch else {
         let (key, rising, latest_hour) = app.live.accounts(limit);
         return Ok(Json(AccountsBody {

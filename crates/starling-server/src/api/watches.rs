@@ -11,7 +11,7 @@ use starling_store::views::PostView;
 use starling_watch::{WatchDef, WatchError};
 
 use super::extract::{JsonBody, Params, Segment};
-use super::{ApiError, blocking};
+use super::{ApiError, blocking, limit};
 use crate::App;
 use crate::auth::{Access, Role, TokenEntry};
 
@@ -201,7 +201,7 @@ pub(super) async fn matches(
     Segment(name): Segment,
     Params(params): Params<MatchParams>,
 ) -> Result<Response, ApiError> {
-    let limit = params.limit.unwrap_or(50).clamp(1, 1000);
+    let limit = limit(params.limit, 50, 1000)?;
     blocking(move || {
         find(&app, &name)?;
         let (found, total) = app.store.matches_of(&name, limit)?;

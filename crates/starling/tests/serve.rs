@@ -1,0 +1,456 @@
+//! `starling serve` and `starling demo` as running servers: over real sockets, through
+//! schemathesis (the API against its OpenAPI description) and headless Chromium (the
+//! dashboard, with hostile posts). The tools are installed by `.ci/run`; elsewhere a test
+//! whose tool is missing says so and skips, and under `CI=true` it fails instead.
+#![allow(
+    clippy::unwrap_used,
+    clippy::print_stderr,
+    reason = "a test that cannot unwrap has failed, and says where; skips say why on stderr"
+)]
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// A running `starling` server, killed when dropped.
+struct Server {
+    child: Child,
+    address: String,
+}
+
+impl Server {
+    /// Starts `starling ARGS` (a `serve` or `demo` listening on port 0) and reads the address
+    /// it printed.
+    fn start(args: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_starling"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let address = loop {
+            let line = lines
+                .next()
+                .expect("the server says where it listens")
+                .unwrap();
+            if let Some(rest) = line.split("http://").nth(1) {
+                break rest.split('/').next().unwrap().to_owned();
+            }
+        };
+        // Keep draining what it prints, so that it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server { child, address }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// Asks the server to stop as Ctrl-C does, and waits for it.
+    fn interrupt(mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not stop on Ctrl-C"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One HTTP/1.1 request over a fresh connection: the status and the body (chunks joined).
+fn http(address: &str, method: &str, target: &str, body: &[u8]) -> (u16, Vec<u8>) {
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    write!(
+        stream,
+        "{method} {target} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    stream.write_all(body).unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    let split = answer
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .expect("headers");
+    let head = String::from_utf8_lossy(&answer[..split]).to_lowercase();
+    let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let mut rest = &answer[split + 4..];
+    if !head.contains("transfer-encoding: chunked") {
+        return (status, rest.to_vec());
+    }
+    let mut body = Vec::new();
+    loop {
+        let line_end = rest.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&rest[..line_end]).unwrap().trim(), 16)
+                .unwrap();
+        rest = &rest[line_end + 2..];
+        if size == 0 {
+            return (status, body);
+        }
+        body.extend_from_slice(&rest[..size]);
+        rest = &rest[size + 2..];
+    }
+}
+
+fn get_json(address: &str, target: &str) -> Value {
+    let (status, body) = http(address, "GET", target, b"");
+    assert_eq!(status, 200, "{target}: {}", String::from_utf8_lossy(&body));
+    serde_json::from_slice(&body).unwrap()
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| {
+            if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+                (byte as char).to_string()
+            } else {
+                format!("%{byte:02X}")
+            }
+        })
+        .collect()
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|value| value.eq_ignore_ascii_case("true") || value == "1")
+}
+
+/// Whether a tool the test needs is here: under `CI=true` it must be; elsewhere the test
+/// says why it skips.
+fn have(what: &str, present: bool) -> bool {
+    if !present {
+        let reason = format!("{what} is not installed (.ci/run installs it)");
+        assert!(
+            !in_ci(),
+            "{reason}; CI=true, so this test cannot be skipped"
+        );
+        eprintln!("skipped: {reason}");
+    }
+    present
+}
+
+/// Waits until the ingest has stopped running with at least `posts` archived.
+fn wait_for_posts(address: &str, posts: u64) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(240);
+    loop {
+        let status = get_json(address, "/api/status");
+        if status["posts"].as_u64().unwrap() >= posts && status["ingest"]["running"] == false {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "still importing: {status}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn serve_imports_answers_and_stops_cleanly_on_ctrl_c() {
+    let scenario = common::Scenario::generate(2000, 7);
+    let server = Server::start(&[
+        "--data-dir",
+        scenario.data_dir(),
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--import",
+        scenario.files.to_str().unwrap(),
+    ]);
+    let address = server.address.clone();
+    let status = wait_for_posts(&address, 1500);
+    assert_eq!(status["auth_required"], false, "loopback needs no token");
+    let found = get_json(
+        &address,
+        &format!("/api/search?q={}&limit=3", encode("lang:fa")),
+    );
+    let total = found["total"].as_u64().unwrap();
+    assert!(total > 0);
+    let (status, _) = http(&address, "GET", "/api/search?q=%22unclosed", b"");
+    assert_eq!(status, 400);
+    let exit = server.interrupt();
+    assert!(exit.success(), "{exit:?}");
+    // What it archived and indexed is all there for the command line.
+    let lines = common::json_lines(&common::stdout(&common::starling(&[
+        "--data-dir",
+        scenario.data_dir(),
+        "search",
+        "lang:fa",
+        "--limit",
+        "1000000",
+        "--json",
+    ])));
+    assert_eq!(lines.len() as u64, total);
+}
+
+#[test]
+fn off_loopback_the_server_refuses_calls_without_a_token() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let token = common::stdout(&common::starling(&[
+        "--data-dir",
+        dir,
+        "token",
+        "add",
+        "desk",
+        "--role",
+        "reader",
+    ]));
+    let token = token.trim();
+    assert!(token.starts_with("stl_"));
+    let listed = common::stdout(&common::starling(&["--data-dir", dir, "token", "list"]));
+    assert!(listed.contains("desk") && listed.contains("reader") && !listed.contains(token));
+    let server = Server::start(&[
+        "--data-dir",
+        dir,
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--require-token",
+    ]);
+    let (status, _) = http(&server.address, "GET", "/api/status", b"");
+    assert_eq!(status, 401);
+    let mut stream = TcpStream::connect(&server.address).unwrap();
+    write!(
+        stream,
+        "GET /api/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("\"auth_required\":true"));
+}
+
+#[test]
+fn the_api_answers_as_its_openapi_description_says() {
+    let schemathesis = Command::new("schemathesis").arg("--version").output();
+    if !have(
+        "schemathesis (pip install schemathesis)",
+        schemathesis.is_ok_and(|output| output.status.success()),
+    ) {
+        return;
+    }
+    let server = Server::start(&[
+        "demo",
+        "--addr",
+        "127.0.0.1:0",
+        "--posts",
+        "3000",
+        "--speed",
+        "1000000000",
+    ]);
+    wait_for_posts(&server.address, 2000);
+    let reports = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("schemathesis");
+    // The query language is richer than a JSON schema: a schema-valid string may still not
+    // parse, and is answered 400 with the column, as documented. So every check runs but
+    // `positive_data_acceptance`, which would count those as failures.
+    let output = Command::new("schemathesis")
+        .args([
+            "run",
+            &format!("{}/api/openapi.json", server.url()),
+            "--checks",
+            "all",
+            "--exclude-checks",
+            "positive_data_acceptance",
+            "--exclude-path",
+            "/api/stream",
+            "--max-examples",
+            "15",
+            "--seed",
+            "2009",
+            "--workers",
+            "2",
+            "--request-timeout",
+            "30",
+            "--report-dir",
+            reports.to_str().unwrap(),
+        ])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "schemathesis found failures:\n{printed}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(printed.contains("Tested"), "{printed}");
+}
+
+/// Post texts taken from feedparser's sanitizer tests: the HTML each file carries in its
+/// content, description or title elements, unescaped, as an attacker would post it.
+fn hostile_payloads(folder: &Path) -> Vec<String> {
+    let mut names: Vec<PathBuf> = std::fs::read_dir(folder)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| {
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            [
+                "script",
+                "javascript",
+                "onclick",
+                "onabort",
+                "onerror",
+                "onload",
+                "iframe",
+                "object",
+                "embed",
+                "style",
+                "applet",
+                "meta",
+            ]
+            .iter()
+            .any(|bad| name.contains(bad))
+        })
+        .collect();
+    names.sort();
+    let mut payloads = Vec::new();
+    for path in names {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        for tag in [
+            "content",
+            "description",
+            "summary",
+            "title",
+            "content:encoded",
+        ] {
+            let open = format!("<{tag}");
+            let Some(start) = text.find(&open) else {
+                continue;
+            };
+            let Some(body_start) = text[start..].find('>').map(|at| start + at + 1) else {
+                continue;
+            };
+            let Some(end) = text[body_start..].find(&format!("</{tag}>")) else {
+                continue;
+            };
+            let raw = &text[body_start..body_start + end];
+            let unescaped = raw
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&#39;", "'")
+                .replace("&amp;", "&");
+            if unescaped.contains('<') {
+                payloads.push(unescaped);
+                break;
+            }
+        }
+    }
+    payloads
+}
+
+#[test]
+fn the_dashboard_works_in_a_real_browser_and_never_runs_post_text() {
+    let browser_tests =
+        starling_testkit::workspace_root().join("crates/starling-server/tests/browser");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !have("Chromium", Path::new(&chromium).exists())
+        || !have(
+            "playwright-core (npm ci in crates/starling-server/tests/browser)",
+            browser_tests.join("node_modules/playwright-core").is_dir(),
+        )
+    {
+        return;
+    }
+    let Some(sanitize) =
+        starling_testkit::shared_data("feeds/feedparser/tests/wellformed/sanitize")
+    else {
+        return;
+    };
+    let payloads = hostile_payloads(&sanitize);
+    assert!(payloads.len() >= 20, "{} payloads", payloads.len());
+
+    // Enough posts, slowly enough, that they are still arriving when the browser looks.
+    let server = Server::start(&[
+        "demo",
+        "--addr",
+        "127.0.0.1:0",
+        "--posts",
+        "100000",
+        "--speed",
+        "240",
+    ]);
+    let address = server.address.clone();
+    let watch = serde_json::json!({"name": "hostile <script>alert('watch')</script>", "query": "from:hostile"});
+    let (status, body) = http(
+        &address,
+        "POST",
+        "/api/watches",
+        watch.to_string().as_bytes(),
+    );
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    // Hostile posts: the payload as the text, and as the author's display name.
+    let mut upload = Vec::new();
+    for (n, payload) in payloads.iter().enumerate() {
+        let tweet = serde_json::json!({
+            "id_str": (7_000_000 + n).to_string(),
+            "text": format!("{payload} xss"),
+            "created_at": "Fri Jun 12 12:00:00 +0000 2026",
+            "user": {"id_str": "666", "screen_name": "hostile", "name": payload, "location": payload},
+            "entities": {"hashtags": [], "urls": [{"url": "javascript:alert(1)", "expanded_url": "javascript:alert(document.cookie)", "indices": [0, 1]}], "user_mentions": [], "symbols": []},
+        });
+        upload.extend(serde_json::to_vec(&tweet).unwrap());
+        upload.push(b'\n');
+    }
+    let (status, body) = http(&address, "POST", "/api/import", &upload);
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let summary: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        summary["imported"].as_u64(),
+        Some(payloads.len() as u64),
+        "{summary}"
+    );
+
+    let screenshots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dashboard-screenshots");
+    let output = Command::new("node")
+        .arg("dashboard.mjs")
+        .current_dir(&browser_tests)
+        .env("STARLING_URL", server.url())
+        .env("SCREENSHOTS", &screenshots)
+        .env("CHROMIUM", &chromium)
+        .env("SEARCH_QUERY", "lang:fa")
+        .env("HOSTILE_QUERY", "from:hostile")
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the browser test failed:\n{printed}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: Value = serde_json::from_str(printed.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["ok"], true);
+    assert!(
+        summary["hostile_posts"].as_u64().unwrap() >= 10,
+        "{summary}"
+    );
+    assert!(screenshots.join("hostile.png").exists());
+    eprintln!("screenshots in {}", screenshots.display());
+}
