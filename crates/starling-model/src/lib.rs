@@ -371,7 +371,8 @@ pub struct ResolvedPlace {
 
 impl Post {
     /// The post's languages, lowercase: the one its platform declared (BCP 47, may carry a
-    /// region) and the one Starling detected (ISO 639-1), when known.
+    /// region) and the one Starling detected (ISO 639-1), when known; `und` when neither is
+    /// (so that `lang:und` finds the posts counted under `und`).
     pub fn languages(&self) -> impl Iterator<Item = String> + '_ {
         let declared = self.declared_lang.as_deref().map(str::to_lowercase);
         let detected = self
@@ -379,7 +380,8 @@ impl Post {
             .as_ref()
             .map(|enrichment| enrichment.lang.to_lowercase())
             .filter(|lang| lang != "und");
-        declared.into_iter().chain(detected)
+        let unknown = (declared.is_none() && detected.is_none()).then(|| "und".to_owned());
+        declared.into_iter().chain(detected).chain(unknown)
     }
 
     /// The post's countries, uppercase ISO 3166-1 alpha-2: the platform's and the one Starling

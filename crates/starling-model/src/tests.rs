@@ -243,3 +243,14 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_post_with_no_known_language_is_und_for_counting_and_matching() {
+    let mut post = persian_post();
+    post.declared_lang = None;
+    post.enrichment = None;
+    assert_eq!(post.language(), "und");
+    assert_eq!(post.languages().collect::<Vec<_>>(), ["und"]);
+    post.declared_lang = Some("fa-IR".into());
+    assert_eq!(post.languages().collect::<Vec<_>>(), ["fa-ir"]);
+}

@@ -2,6 +2,7 @@
 
 mod detect;
 mod enrich;
+mod stream;
 mod watches;
 
 use std::collections::BTreeMap;
@@ -37,6 +38,8 @@ enum What {
     Detect(detect::DetectArgs),
     /// Each enrichment stage's speed on one core: language, sentiment, place, links.
     Enrich(enrich::EnrichArgs),
+    /// The live stream's fan-out: clients on loopback, events at a steady rate, latency.
+    Stream(stream::StreamArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -97,6 +100,7 @@ pub fn run(args: Args, stdout: &mut dyn Write) -> anyhow::Result<()> {
         What::Watches(args) => return watches::run(args, stdout),
         What::Detect(args) => return detect::run(args, stdout),
         What::Enrich(args) => return enrich::run(args, stdout),
+        What::Stream(args) => return stream::run(args, stdout),
     };
     let mut corpora: Vec<(String, Format, Vec<Vec<u8>>)> = Vec::new();
     let mut generated: BTreeMap<&'static str, (Format, Vec<Vec<u8>>)> = BTreeMap::new();
