@@ -211,6 +211,12 @@ pub async fn serve(
         // Live streams never end by themselves: tell them to, or shutdown waits forever.
         closing.closing.send_replace(true);
     };
+    use axum::serve::ListenerExt;
+    // Small writes (an event, an answer) go out at once instead of waiting for the peer's
+    // acknowledgement of the last one (Nagle's algorithm, against delayed ACKs: 40 ms).
+    let listener = listener.tap_io(|connection| {
+        let _ = connection.set_nodelay(true);
+    });
     let result = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await
