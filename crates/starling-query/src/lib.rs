@@ -123,7 +123,10 @@ impl TimeBound {
     pub fn resolve(self, now: Timestamp) -> Timestamp {
         match self {
             TimeBound::At(time) => time,
-            TimeBound::Ago(span) => now - span,
+            // Before the earliest time there is: every post is after it.
+            TimeBound::Ago(span) => now
+                .checked_sub_signed(span)
+                .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC),
         }
     }
 }

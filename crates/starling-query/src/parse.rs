@@ -200,6 +200,7 @@ pub fn parse(text: &str) -> Result<Query, ParseError> {
             message: "expected a query, found nothing".into(),
         });
     }
+    check_depth(&parser.lexemes)?;
     let query = parser.or()?;
     if let Some(lexeme) = parser.peek() {
         let message = match lexeme.kind {
@@ -215,6 +216,34 @@ pub fn parse(text: &str) -> Result<Query, ParseError> {
         });
     }
     Ok(query)
+}
+
+/// How deeply parentheses and negations may nest: deeper than any query a person writes,
+/// shallow enough that parsing and evaluating never run out of stack.
+pub const MAX_DEPTH: usize = 64;
+
+/// Refuses a query nested deeper than [`MAX_DEPTH`] before the recursive parser sees it.
+fn check_depth(lexemes: &[Lexeme]) -> Result<(), ParseError> {
+    let (mut open, mut negations) = (0usize, 0usize);
+    for lexeme in lexemes {
+        match lexeme.kind {
+            Kind::Open => open += 1,
+            Kind::Close => open = open.saturating_sub(1),
+            _ => {}
+        }
+        if matches!(lexeme.kind, Kind::Not | Kind::Minus) {
+            negations += 1;
+        } else if !matches!(lexeme.kind, Kind::Open) {
+            negations = 0;
+        }
+        if open + negations > MAX_DEPTH {
+            return Err(ParseError {
+                column: lexeme.column,
+                message: format!("the query nests deeper than {MAX_DEPTH} levels"),
+            });
+        }
+    }
+    Ok(())
 }
 
 impl Parser {
@@ -549,7 +578,8 @@ fn time_bound(value: &str) -> Result<TimeBound, String> {
         };
         return number
             .checked_mul(seconds)
-            .map(|total| TimeBound::Ago(chrono::Duration::seconds(total)))
+            .and_then(chrono::Duration::try_seconds)
+            .map(TimeBound::Ago)
             .ok_or_else(|| format!("{value:?} is too far back"));
     }
     if let Ok(time) = chrono::DateTime::parse_from_rfc3339(value) {

@@ -139,3 +139,28 @@ proptest::proptest! {
         let _ = parse(&parts.join(" "));
     }
 }
+
+#[test]
+fn hostile_queries_are_refused_or_answered_never_a_crash() {
+    // Nesting that would exhaust the parser's stack is refused with a column.
+    let deep = format!("{}tehran{}", "(".repeat(30_000), ")".repeat(30_000));
+    let error = starling_query::parse(&deep).expect_err("too deep");
+    assert!(error.message.contains("deeper"), "{error}");
+    let negated = format!("{}tehran", "-".repeat(10_000));
+    assert!(starling_query::parse(&negated).is_err());
+    let fine = format!("{}tehran{}", "(".repeat(20), ")".repeat(20));
+    assert!(starling_query::parse(&fine).is_ok());
+    // Times too far back for the clock are refused, or reach back to the start of time.
+    assert!(starling_query::parse("since:-9300000000000000s").is_err());
+    let far = starling_query::parse("since:-100000000d").expect("parses");
+    let now = chrono::Utc::now();
+    let post: starling_model::Post = serde_json::from_value(serde_json::json!({
+        "platform": "twitter", "id": "1", "key": "twitter:1",
+        "author": {"id": "1", "handle": "a"},
+        "created_at": now, "collected_at": now, "text": "tehran",
+        "provenance": {"source": {"kind": "generated", "name": "test"}, "format": "test"},
+        "raw": "",
+    }))
+    .expect("a post");
+    assert!(far.matches(&starling_query::Document::new(&post), now));
+}

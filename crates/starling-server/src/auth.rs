@@ -233,7 +233,11 @@ impl Access {
         match self {
             Access::Open => Some(Role::Admin),
             Access::Tokens(tokens) => {
-                let token = authorization?.strip_prefix("Bearer ")?.trim();
+                let (scheme, token) = authorization?.trim().split_once(' ')?;
+                if !scheme.eq_ignore_ascii_case("bearer") {
+                    return None;
+                }
+                let token = token.trim();
                 tokens.check(token).map(|entry| entry.role)
             }
         }
@@ -280,6 +284,11 @@ mod tests {
             access.role(Some(&token)),
             None,
             "the Bearer scheme is needed"
+        );
+        assert_eq!(
+            access.role(Some(&format!("bearer  {token} "))),
+            Some(Role::Editor),
+            "the scheme's name is case-insensitive"
         );
         assert_eq!(access.role(None), None);
         let Access::Tokens(tokens) = access else {

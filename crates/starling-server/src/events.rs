@@ -105,10 +105,11 @@ impl Hub {
             .cloned()
             .collect();
         let oldest_kept = inner.recent.front().map_or(inner.next, |event| event.id);
-        let missed = if last + 1 >= oldest_kept {
+        let after = last.saturating_add(1);
+        let missed = if after >= oldest_kept {
             0
-        } else if last + 1 >= inner.first {
-            oldest_kept - last - 1
+        } else if after >= inner.first {
+            oldest_kept - after
         } else {
             // From before this process: how many were lost then is unknown; at least one.
             oldest_kept - inner.first + 1

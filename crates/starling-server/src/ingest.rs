@@ -127,6 +127,35 @@ pub(crate) fn run_jobs(app: Arc<App>, jobs: std::sync::mpsc::Receiver<Job>) {
 
 fn run_one(app: &App, job: Job, detectors: &Mutex<InOrder>) {
     app.live.job_started();
+    // A bug in a stage must not leave the job counted as running forever, nor take the
+    // server down: it ends this job, reported.
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        run_one_job(app, job, detectors)
+    }));
+    if let Err(panic) = ran {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|text| (*text).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        app.live
+            .failed(format!("an ingest job panicked: {message}"));
+    }
+    // The end of the last job running: what the end of the stream makes clear (while others
+    // run, their posts keep the detectors' clock going).
+    if app.live.job_ended() == 0 {
+        let found = detectors
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .finish();
+        for detection in found {
+            let view = app.live.detected(detection);
+            app.hub.publish("detection", &view);
+        }
+    }
+}
+
+fn run_one_job(app: &App, job: Job, detectors: &Mutex<InOrder>) {
     match job {
         Job::Files {
             paths,
@@ -171,7 +200,6 @@ fn run_one(app: &App, job: Job, detectors: &Mutex<InOrder>) {
             }
         }
     }
-    app.live.job_ended();
 }
 
 /// One source through the pipeline into the archive; what happened per format.
@@ -216,6 +244,7 @@ fn run_job<S: Source>(
     let mut timed = Timed {
         inner: source,
         live,
+        stop: &app.stop,
         pending: VecDeque::new(),
     };
     let options = RunOptions {
@@ -226,31 +255,25 @@ fn run_job<S: Source>(
     let result = run(&mut timed, &mut Decode::default(), &mut sink, options);
     let summary = std::mem::take(&mut sink.summary);
     drop(sink);
-    // The end of the last job running: what the end of the stream makes clear (while others
-    // run, their posts keep the detectors' clock going).
-    if live.jobs_running() == 1 {
-        let found = detectors
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .finish();
-        for detection in found {
-            let view = live.detected(detection);
-            hub.publish("detection", &view);
-        }
-    }
     live.rejected(summary.values().map(|format| format.rejected).sum());
     result.map(|_| summary)
 }
 
 /// A source that notes when each batch was read, to tell how long it took to be durable.
+/// It also ends the source early when the server stops: what was read is written and
+/// acknowledged, the rest is left for another run.
 struct Timed<'a, S> {
     inner: &'a mut S,
     live: &'a Live,
+    stop: &'a std::sync::atomic::AtomicBool,
     pending: VecDeque<(u64, Instant)>,
 }
 
 impl<S: Source> Source for Timed<'_, S> {
     fn next_batch(&mut self, max: usize) -> Result<Option<Batch<Record>>, PipelineError> {
+        if self.stop.load(std::sync::atomic::Ordering::Relaxed) {
+            return Ok(None);
+        }
         let batch = self.inner.next_batch(max)?;
         if let Some(batch) = &batch {
             self.pending.push_back((batch.offsets.end, Instant::now()));

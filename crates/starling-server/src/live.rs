@@ -152,9 +152,11 @@ impl Live {
         self.running.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Counts a job ending.
-    pub fn job_ended(&self) {
-        self.running.fetch_sub(1, Ordering::Relaxed);
+    /// Counts a job ending; how many are still running.
+    pub fn job_ended(&self) -> usize {
+        self.running
+            .fetch_sub(1, Ordering::AcqRel)
+            .saturating_sub(1)
     }
 
     /// Jobs running now.

@@ -486,8 +486,10 @@ pub(super) const MAX_UPLOAD: usize = 256 << 20;
 pub(super) async fn import(
     State(app): State<Arc<App>>,
     Params(params): Params<ImportParams>,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let body =
+        body.map_err(|rejection| ApiError::new(rejection.status(), rejection.body_text()))?;
     let format = match params.format.as_deref() {
         None | Some("") => None,
         Some(name) => Some(
@@ -502,8 +504,10 @@ pub(super) async fn import(
     }
     // The upload is written down first, then imported like any file, then removed.
     let folder = app.data_dir.join("incoming");
+    static UPLOADS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let number = UPLOADS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let path = folder.join(format!(
-        "{}-{}.upload",
+        "{}-{}-{number}.upload",
         chrono::Utc::now().format("%Y%m%dT%H%M%S%.6f"),
         std::process::id()
     ));
@@ -531,7 +535,7 @@ pub(super) async fn import(
         .map_err(|_| {
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "the server is shutting down",
+                "the import ended without an answer (the server is shutting down, or the job failed: see /api/status)",
             )
         })?
         .map_err(ApiError::internal)?;

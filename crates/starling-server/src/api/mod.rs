@@ -174,7 +174,63 @@ fn needed(method: &Method, path: &str) -> Option<Role> {
     }
 }
 
+/// Whether `host` (a `Host` header's value, or an `Origin`'s authority) names this machine.
+fn is_loopback_host(host: &str) -> bool {
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        // [::1]:7878
+        rest.split(']').next().unwrap_or_default()
+    } else {
+        host.rsplit_once(':').map_or(host, |(name, port)| {
+            if port.chars().all(|c| c.is_ascii_digit()) {
+                name
+            } else {
+                host
+            }
+        })
+    };
+    let name = name.to_ascii_lowercase();
+    name == "localhost"
+        || name.ends_with(".localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|address| address.is_loopback())
+}
+
+/// An open server (loopback, no tokens) answers only requests meant for this machine: a
+/// `Host` that names it (a web page whose own name resolves to 127.0.0.1, DNS rebinding,
+/// gets nothing) and no `Origin` of another site (a page elsewhere cannot post to it).
+fn foreign(request: &Request) -> Option<&'static str> {
+    let header = |name| {
+        request
+            .headers()
+            .get(name)
+            .map(|value| value.to_str().unwrap_or("\u{0}"))
+    };
+    if header(header::HOST).is_some_and(|host| !is_loopback_host(host)) {
+        return Some(
+            "this server is open on loopback: it answers only requests addressed to localhost",
+        );
+    }
+    if let Some(origin) = header(header::ORIGIN) {
+        let authority = origin
+            .strip_prefix("http://")
+            .or_else(|| origin.strip_prefix("https://"))
+            .unwrap_or("\u{0}");
+        if !is_loopback_host(authority) {
+            return Some(
+                "this server is open on loopback: it refuses requests from other sites' pages",
+            );
+        }
+    }
+    None
+}
+
 async fn authorize(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    if matches!(app.access, crate::Access::Open)
+        && let Some(refusal) = foreign(&request)
+    {
+        return ApiError::new(StatusCode::FORBIDDEN, refusal).into_response();
+    }
     let Some(needed) = needed(request.method(), request.uri().path()) else {
         return next.run(request).await;
     };

@@ -144,17 +144,17 @@ pub(super) async fn accounts(
     Params(params): Params<AccountParams>,
 ) -> Result<Json<AccountsBody>, ApiError> {
     let limit = limit(params.limit, 20, 500)?;
-    let Some(watch) = params.watch else {
-        let (key, rising, latest_hour) = app.live.accounts(limit);
-        return Ok(Json(AccountsBody {
-            scope: "stream".into(),
-            posts: None,
-            latest_hour,
-            key,
-            rising,
-        }));
-    };
     blocking(move || {
+        let Some(watch) = params.watch else {
+            let (key, rising, latest_hour) = app.live.accounts(limit);
+            return Ok(Json(AccountsBody {
+                scope: "stream".into(),
+                posts: None,
+                latest_hour,
+                key,
+                rising,
+            }));
+        };
         if !app.store.watches()?.iter().any(|known| known.name == watch) {
             return Err(ApiError::not_found(format!("no watch called {watch:?}")));
         }

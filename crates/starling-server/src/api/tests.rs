@@ -599,6 +599,48 @@ async fn the_stream_resumes_after_the_last_event_id() {
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_server_answers_only_this_machine() {
+    let fixture = fixture(|_| Access::Open, 0).await;
+    let app = &fixture.app;
+    let ask = |host: &'static str, origin: Option<&'static str>| {
+        let mut request = Request::builder().uri("/api/status").header("host", host);
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        let request = request.body(Body::empty()).expect("a request");
+        let router = crate::router(Arc::clone(app));
+        async move { router.oneshot(request).await.expect("an answer").status() }
+    };
+    assert_eq!(ask("127.0.0.1:7878", None).await, StatusCode::OK);
+    assert_eq!(
+        ask("localhost:7878", Some("http://localhost:7878")).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        ask("[::1]:7878", Some("http://127.0.0.1:7878")).await,
+        StatusCode::OK
+    );
+    // DNS rebinding: a site's own name pointed at 127.0.0.1.
+    assert_eq!(
+        ask("attacker.example:7878", None).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        ask("127.0.0.1.attacker.example", None).await,
+        StatusCode::FORBIDDEN
+    );
+    // Another site's page posting to the open server.
+    assert_eq!(
+        ask("127.0.0.1:7878", Some("https://attacker.example")).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        ask("127.0.0.1:7878", Some("null")).await,
+        StatusCode::FORBIDDEN
+    );
+}
+
 #[test]
 fn every_api_route_is_described() {
     let spec: Value =

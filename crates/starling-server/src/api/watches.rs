@@ -79,6 +79,15 @@ pub(super) struct NewWatch {
     active: Option<bool>,
 }
 
+/// Held while a watch is checked, saved and handed to the matcher, so that two requests
+/// changing watches at once cannot interleave (both creating one name, or the archive and the
+/// matcher keeping different queries).
+static CHANGES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn changing() -> std::sync::MutexGuard<'static, ()> {
+    CHANGES.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// Saves `watch` and matches with it from the next batch on.
 fn save(app: &App, watch: &WatchDef) -> Result<(), ApiError> {
     watch.compile().map_err(refused)?;
@@ -104,6 +113,7 @@ pub(super) async fn create(
             active: new.active.unwrap_or(true),
         };
         watch.compile().map_err(refused)?;
+        let _changing = changing();
         if app
             .store
             .watches()?
@@ -141,6 +151,7 @@ pub(super) async fn change(
     JsonBody(change): JsonBody<WatchChange>,
 ) -> Result<Json<WatchBody>, ApiError> {
     blocking(move || {
+        let _changing = changing();
         let mut watch = find(&app, &name)?;
         if let Some(query) = change.query {
             watch.query = query;
@@ -165,6 +176,7 @@ pub(super) async fn remove(
     Segment(name): Segment,
 ) -> Result<StatusCode, ApiError> {
     blocking(move || {
+        let _changing = changing();
         if !app.store.remove_watch(&name)? {
             return Err(ApiError::not_found(format!("no watch called {name:?}")));
         }
