@@ -51,6 +51,9 @@ pub struct Options {
     /// Serve the dashboard's files from this folder instead of those built in (for working
     /// on the dashboard without rebuilding).
     pub assets_dir: Option<PathBuf>,
+    /// Watches from the configuration file: listed with the archive's (winning on a shared
+    /// name), matched, and not changeable through the API.
+    pub config_watches: Vec<starling_watch::WatchDef>,
 }
 
 impl Default for Options {
@@ -60,6 +63,7 @@ impl Default for Options {
             reorder: chrono::TimeDelta::minutes(10),
             commit_every: Duration::from_millis(500),
             assets_dir: None,
+            config_watches: Vec::new(),
         }
     }
 }
@@ -103,6 +107,7 @@ pub struct App {
     reorder: chrono::TimeDelta,
     commit_every: Duration,
     assets_dir: Option<PathBuf>,
+    config_watches: Vec<starling_watch::WatchDef>,
     stop: Arc<AtomicBool>,
     /// Set when the server begins to shut down: live streams end.
     closing: tokio::sync::watch::Sender<bool>,
@@ -141,6 +146,7 @@ impl App {
             reorder: options.reorder,
             commit_every: options.commit_every,
             assets_dir: options.assets_dir,
+            config_watches: options.config_watches,
             stop: Arc::new(AtomicBool::new(false)),
             closing: tokio::sync::watch::Sender::new(false),
             jobs: Mutex::new(Some(sender)),

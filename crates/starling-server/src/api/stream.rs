@@ -38,7 +38,11 @@ pub(super) async fn status(State(app): State<Arc<App>>) -> Result<Json<StatusBod
             posts: app.store.post_count()?,
             uptime_secs: app.started.elapsed().as_secs_f64(),
             ingest: app.live.stats(),
-            watches: app.store.watches()?.len(),
+            watches: app
+                .watches
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .len(),
             detections: app.live.detection_counts().values().sum(),
             stream_clients: app.hub.subscribers(),
             auth_required: !matches!(app.access, crate::Access::Open),
@@ -155,7 +159,9 @@ pub(super) async fn accounts(
                 rising,
             }));
         };
-        if !app.store.watches()?.iter().any(|known| known.name == watch) {
+        let known = app.store.watches()?.iter().any(|known| known.name == watch)
+            || app.config_watches.iter().any(|known| known.name == watch);
+        if !known {
             return Err(ApiError::not_found(format!("no watch called {watch:?}")));
         }
         let (found, _) = app.store.matches_of(&watch, WATCH_ACCOUNT_POSTS)?;

@@ -641,6 +641,54 @@ async fn an_open_server_answers_only_this_machine() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watches_from_the_configuration_file_are_listed_and_kept() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let configured = starling_watch::WatchDef::new("configured", "tehran");
+    let mut matcher = Matcher::default();
+    matcher.insert(&configured).expect("a valid watch");
+    let options = Options {
+        config_watches: vec![configured],
+        ..Options::default()
+    };
+    let app = App::open(dir.path(), matcher, options).expect("the server opens");
+    let listed = get(&app, "/api/watches").await.json();
+    assert_eq!(listed[0]["name"], "configured");
+    assert_eq!(listed[0]["defined_in"], "config");
+    assert_eq!(
+        get(&app, "/api/watches/configured").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(
+            &app,
+            "PUT",
+            "/api/watches/configured",
+            br#"{"query": "x"}"#,
+            None
+        )
+        .await
+        .status,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        call(&app, "DELETE", "/api/watches/configured", b"", None)
+            .await
+            .status,
+        StatusCode::CONFLICT
+    );
+    let again = br#"{"name": "configured", "query": "x"}"#;
+    assert_eq!(
+        call(&app, "POST", "/api/watches", again, None).await.status,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        get(&app, "/api/status").await.json()["watches"].as_u64(),
+        Some(1)
+    );
+    app.shutdown();
+}
+
 #[test]
 fn every_api_route_is_described() {
     let spec: Value =

@@ -19,8 +19,37 @@ use crate::auth::{Access, Role, TokenEntry};
 pub(super) struct WatchBody {
     #[serde(flatten)]
     watch: WatchDef,
+    /// `archive` (saved through the API or `starling watch add`) or `config` (the
+    /// configuration file's, which the API cannot change).
+    defined_in: &'static str,
     /// Matches recorded in the archive.
     matches: u64,
+}
+
+/// Every watch with where it is defined: the archive's, then the configuration file's,
+/// which win on a shared name.
+fn all(app: &App) -> Result<Vec<(WatchDef, &'static str)>, ApiError> {
+    let mut watches: std::collections::BTreeMap<String, (WatchDef, &'static str)> = app
+        .store
+        .watches()?
+        .into_iter()
+        .map(|watch| (watch.name.clone(), (watch, "archive")))
+        .collect();
+    for watch in &app.config_watches {
+        watches.insert(watch.name.clone(), (watch.clone(), "config"));
+    }
+    Ok(watches.into_values().collect())
+}
+
+/// Refuses to change a watch the configuration file defines.
+fn not_configured(app: &App, name: &str) -> Result<(), ApiError> {
+    if app.config_watches.iter().any(|watch| watch.name == name) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!("the watch {name:?} is defined in the configuration file: change it there"),
+        ));
+    }
+    Ok(())
 }
 
 fn refused(error: WatchError) -> ApiError {
@@ -30,18 +59,22 @@ fn refused(error: WatchError) -> ApiError {
     }
 }
 
-fn body(app: &App, watch: WatchDef) -> Result<WatchBody, ApiError> {
+fn body(app: &App, (watch, defined_in): (WatchDef, &'static str)) -> Result<WatchBody, ApiError> {
     let (_, matches) = app.store.matches_of(&watch.name, 0)?;
-    Ok(WatchBody { watch, matches })
+    Ok(WatchBody {
+        watch,
+        defined_in,
+        matches,
+    })
 }
 
 pub(super) async fn list(State(app): State<Arc<App>>) -> Result<Json<Vec<WatchBody>>, ApiError> {
     blocking(move || {
-        let mut all = Vec::new();
-        for watch in app.store.watches()? {
-            all.push(body(&app, watch)?);
+        let mut all_bodies = Vec::new();
+        for watch in all(&app)? {
+            all_bodies.push(body(&app, watch)?);
         }
-        Ok(Json(all))
+        Ok(Json(all_bodies))
     })
     .await
 }
@@ -57,11 +90,10 @@ pub(super) async fn one(
     .await
 }
 
-fn find(app: &App, name: &str) -> Result<WatchDef, ApiError> {
-    app.store
-        .watches()?
+fn find(app: &App, name: &str) -> Result<(WatchDef, &'static str), ApiError> {
+    all(app)?
         .into_iter()
-        .find(|watch| watch.name == name)
+        .find(|(watch, _)| watch.name == name)
         .ok_or_else(|| ApiError::not_found(format!("no watch called {name:?}")))
 }
 
@@ -114,6 +146,7 @@ pub(super) async fn create(
         };
         watch.compile().map_err(refused)?;
         let _changing = changing();
+        not_configured(&app, &watch.name)?;
         if app
             .store
             .watches()?
@@ -126,7 +159,7 @@ pub(super) async fn create(
             ));
         }
         save(&app, &watch)?;
-        Ok((StatusCode::CREATED, Json(body(&app, watch)?)).into_response())
+        Ok((StatusCode::CREATED, Json(body(&app, (watch, "archive"))?)).into_response())
     })
     .await
 }
@@ -152,7 +185,8 @@ pub(super) async fn change(
 ) -> Result<Json<WatchBody>, ApiError> {
     blocking(move || {
         let _changing = changing();
-        let mut watch = find(&app, &name)?;
+        not_configured(&app, &name)?;
+        let (mut watch, _) = find(&app, &name)?;
         if let Some(query) = change.query {
             watch.query = query;
         }
@@ -166,7 +200,7 @@ pub(super) async fn change(
             watch.active = active;
         }
         save(&app, &watch)?;
-        Ok(Json(body(&app, watch)?))
+        Ok(Json(body(&app, (watch, "archive"))?))
     })
     .await
 }
@@ -177,6 +211,7 @@ pub(super) async fn remove(
 ) -> Result<StatusCode, ApiError> {
     blocking(move || {
         let _changing = changing();
+        not_configured(&app, &name)?;
         if !app.store.remove_watch(&name)? {
             return Err(ApiError::not_found(format!("no watch called {name:?}")));
         }

@@ -134,6 +134,7 @@ fn serve(
     let options = starling_server::Options {
         // The scenario's feed documents and pages hold posts from hours before they arrive.
         reorder: REORDER,
+        config_watches: context.config.watches.clone(),
         ..super::serve::options(access)
     };
     let app = starling_server::App::open(&folder, matcher, options)?;

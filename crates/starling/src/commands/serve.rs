@@ -37,7 +37,11 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
     let address = resolve(&args.addr)?;
     let access = access(context, address, args.require_token, stdout)?;
     let matcher = super::watch::matcher(context, &starling_store::Store::open(&context.data_dir)?)?;
-    let app = App::open(&context.data_dir, matcher, options(access))?;
+    let options = Options {
+        config_watches: context.config.watches.clone(),
+        ..options(access)
+    };
+    let app = App::open(&context.data_dir, matcher, options)?;
     if !args.imports.is_empty() {
         app.submit(Job::Files {
             paths: args.imports,
