@@ -285,7 +285,7 @@ fn the_outbox_keeps_pending_alerts_across_a_restart() {
     }
     let outbox = Outbox::open(dir.path()).unwrap_or_else(|error| panic!("{error}"));
     let due = outbox.due(1, 10).unwrap_or_else(|error| panic!("{error}"));
-    assert_eq!(due, [queued.clone()]);
+    assert_eq!(due, std::slice::from_ref(&queued));
     outbox
         .delivered(&queued.alert.id, 5)
         .unwrap_or_else(|error| panic!("{error}"));
@@ -296,7 +296,10 @@ fn the_outbox_keeps_pending_alerts_across_a_restart() {
 
 /// A webhook receiver on loopback: answers each request with the next status in `answers`
 /// (then 200), and records (headers, body) of each.
-fn receiver(answers: Vec<u16>) -> (String, Arc<Mutex<Vec<(String, Vec<u8>)>>>) {
+/// Requests a receiver saw: headers and body of each.
+type Seen = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
+fn receiver(answers: Vec<u16>) -> (String, Seen) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|error| panic!("{error}"));
     let address = format!(
         "http://{}/hook",
