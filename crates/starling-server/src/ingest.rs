@@ -149,8 +149,7 @@ fn run_one(app: &App, job: Job, detectors: &Mutex<InOrder>) {
             .unwrap_or_else(PoisonError::into_inner)
             .finish();
         for detection in found {
-            let view = app.live.detected(detection);
-            app.hub.publish("detection", &view);
+            noticed(app, detection);
         }
     }
 }
@@ -215,6 +214,22 @@ fn run_job<S: Source>(
         .commit_every(app.commit_every)
         .on_match(move |found, post| {
             live.matched();
+            let sample = starling_alerts::Sample {
+                key: post.key.as_str().to_owned(),
+                platform: post.platform.as_str().to_owned(),
+                author: post.author.handle.clone(),
+                text: starling_alerts::Sample::cut(&post.text),
+                url: post.url.clone(),
+                created_at: post.created_at,
+            };
+            match app.alerts.on_match(&found.watch, &sample) {
+                Ok(alerts) => {
+                    for alert in alerts {
+                        hub.publish("alert", &alert);
+                    }
+                }
+                Err(error) => live.failed(format!("alerts: {error}")),
+            }
             hub.publish(
                 "match",
                 &MatchEvent {
@@ -236,8 +251,7 @@ fn run_job<S: Source>(
                     .unwrap_or_else(PoisonError::into_inner)
                     .observe(post);
                 for detection in found {
-                    let view = live.detected(detection);
-                    hub.publish("detection", &view);
+                    noticed(app, detection);
                 }
             }
         });
@@ -257,6 +271,27 @@ fn run_job<S: Source>(
     drop(sink);
     live.rejected(summary.values().map(|format| format.rejected).sum());
     result.map(|_| summary)
+}
+
+/// A detection: kept, streamed, and handed to the alert rules.
+fn noticed(app: &App, detection: starling_detect::Detection) {
+    let noticed = starling_alerts::Noticed {
+        kind: detection.kind.as_str().to_owned(),
+        key: detection.key.clone(),
+        score: detection.score,
+        reason: detection.reason.clone(),
+        samples: detection.samples.clone(),
+    };
+    let view = app.live.detected(detection);
+    app.hub.publish("detection", &view);
+    match app.alerts.on_detection(&noticed) {
+        Ok(alerts) => {
+            for alert in alerts {
+                app.hub.publish("alert", &alert);
+            }
+        }
+        Err(error) => app.live.failed(format!("alerts: {error}")),
+    }
 }
 
 /// A source that notes when each batch was read, to tell how long it took to be durable.

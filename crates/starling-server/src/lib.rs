@@ -54,6 +54,8 @@ pub struct Options {
     /// Watches from the configuration file: listed with the archive's (winning on a shared
     /// name), matched, and not changeable through the API.
     pub config_watches: Vec<starling_watch::WatchDef>,
+    /// Alert rules from the configuration file, the same way.
+    pub config_alerts: Vec<starling_alerts::Rule>,
 }
 
 impl Default for Options {
@@ -64,6 +66,7 @@ impl Default for Options {
             commit_every: Duration::from_millis(500),
             assets_dir: None,
             config_watches: Vec::new(),
+            config_alerts: Vec::new(),
         }
     }
 }
@@ -74,6 +77,9 @@ pub enum ServeError {
     /// The archive or its index could not be opened.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The alerts' outbox could not be opened, or a configured rule is not valid.
+    #[error(transparent)]
+    Alerts(#[from] starling_alerts::AlertError),
     /// The address could not be bound or served.
     #[error("{address}: {source}")]
     Io {
@@ -100,6 +106,8 @@ pub struct App {
     pub hub: events::Hub,
     /// Rates, detections, accounts.
     pub live: live::Live,
+    /// Alert rules, the outbox and its delivery.
+    pub alerts: starling_alerts::Alerts,
     /// Who may call the API.
     pub access: Access,
     /// When the server started.
@@ -113,6 +121,7 @@ pub struct App {
     closing: tokio::sync::watch::Sender<bool>,
     jobs: Mutex<Option<std::sync::mpsc::Sender<Job>>>,
     ingest: Mutex<Option<std::thread::JoinHandle<()>>>,
+    delivery: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for App {
@@ -132,6 +141,7 @@ impl App {
         let store = Store::open(data_dir)?;
         let index = SearchIndex::open(data_dir)?;
         let indexer = Arc::new(Mutex::new(index.indexer()?));
+        let alerts = starling_alerts::Alerts::open(data_dir, options.config_alerts)?;
         let (sender, receiver) = std::sync::mpsc::channel();
         let app = Arc::new(App {
             data_dir: data_dir.to_owned(),
@@ -141,6 +151,7 @@ impl App {
             watches: Arc::new(std::sync::RwLock::new(matcher)),
             hub: events::Hub::new(EVENTS_KEPT),
             live: live::Live::default(),
+            alerts,
             access: options.access,
             started: Instant::now(),
             reorder: options.reorder,
@@ -151,7 +162,17 @@ impl App {
             closing: tokio::sync::watch::Sender::new(false),
             jobs: Mutex::new(Some(sender)),
             ingest: Mutex::new(None),
+            delivery: Mutex::new(None),
         });
+        let deliverer = Arc::clone(&app);
+        let delivery = std::thread::Builder::new()
+            .name("alerts".into())
+            .spawn(move || deliverer.alerts.run())
+            .map_err(|source| ServeError::Io {
+                address: "the alerts thread".into(),
+                source,
+            })?;
+        *app.delivery.lock().unwrap_or_else(PoisonError::into_inner) = Some(delivery);
         let worker = Arc::clone(&app);
         let handle = std::thread::Builder::new()
             .name("ingest".into())
@@ -197,6 +218,16 @@ impl App {
             .take();
         if let Some(handle) = handle {
             let _ = handle.join();
+        }
+        // Alerts still pending stay in the outbox for the next start.
+        self.alerts.stop();
+        let delivery = self
+            .delivery
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(delivery) = delivery {
+            let _ = delivery.join();
         }
     }
 }

@@ -22,6 +22,11 @@ pub struct Config {
     /// matched beside those saved with `starling watch add`; a name here wins.
     #[serde(default)]
     pub watches: Vec<starling_watch::WatchDef>,
+    /// Alert rules (`[[alerts]]` with `name`, `on`, `channel`, and optionally
+    /// `throttle_secs`, `quiet_hours`), beside those saved with `starling alert add`; a name
+    /// here wins.
+    #[serde(default)]
+    pub alerts: Vec<starling_alerts::Rule>,
 }
 
 /// Scenario settings shared by `simulate` and `demo`; each unset key keeps its default.

@@ -41,6 +41,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Alert rules that send matches and detections to webhooks and chat: add, list, rm, test.
+    Alert(commands::alert::Args),
     /// Find hashtags, mentions, URLs and cashtags in texts, by Twitter's rules, with each
     /// text's language and sentiment: one text per line in, one JSON object per line out.
     Analyze(commands::analyze::Args),
@@ -107,6 +109,7 @@ fn run(cli: Cli, stdout: &mut dyn Write) -> anyhow::Result<()> {
         .unwrap_or_else(|| PathBuf::from("starling-data"));
     let context = commands::Context { data_dir, config };
     match cli.command {
+        Command::Alert(args) => commands::alert::run(&context, args, stdout),
         Command::Analyze(args) => commands::analyze::run(args, stdout),
         Command::Bench(args) => commands::bench::run(args, stdout),
         Command::Demo(args) => commands::demo::run(&context, args, stdout),

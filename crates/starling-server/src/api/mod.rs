@@ -1,6 +1,7 @@
 //! The HTTP routes: `/api/...` (JSON), `/api/stream` (server-sent events), `/metrics`
 //! (Prometheus text) and the dashboard's files; access checked in one place ([`authorize`]).
 
+mod alerts;
 mod archive;
 mod extract;
 mod stream;
@@ -46,6 +47,9 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/campaigns", get(stream::campaigns))
         .route("/api/silences", get(stream::silences))
         .route("/api/accounts", get(stream::accounts))
+        .route("/api/alerts", get(alerts::list).post(alerts::create))
+        .route("/api/alerts/{name}", axum::routing::delete(alerts::remove))
+        .route("/api/alerts/{name}/test", post(alerts::test))
         .route("/api/stream", get(stream::events))
         .route(
             "/api/tokens",

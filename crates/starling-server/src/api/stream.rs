@@ -29,6 +29,7 @@ pub(super) struct StatusBody {
     detections: u64,
     stream_clients: usize,
     auth_required: bool,
+    alerts: starling_alerts::OutboxCounts,
 }
 
 pub(super) async fn status(State(app): State<Arc<App>>) -> Result<Json<StatusBody>, ApiError> {
@@ -46,6 +47,7 @@ pub(super) async fn status(State(app): State<Arc<App>>) -> Result<Json<StatusBod
             detections: app.live.detection_counts().values().sum(),
             stream_clients: app.hub.subscribers(),
             auth_required: !matches!(app.access, crate::Access::Open),
+            alerts: app.alerts.counts().map_err(ApiError::internal)?,
         }))
     })
     .await
@@ -356,6 +358,17 @@ pub(super) async fn metrics(State(app): State<Arc<App>>) -> Result<Response, Api
                     )
                 })
                 .collect(),
+        );
+        let alerts = app.alerts.counts().map_err(ApiError::internal)?;
+        metric(
+            "starling_alerts",
+            "gauge",
+            "Alerts in the outbox, by state (pending: not yet taken by their receiver).",
+            vec![
+                ("{state=\"pending\"}".to_owned(), alerts.pending as f64),
+                ("{state=\"delivered\"}".to_owned(), alerts.delivered as f64),
+                ("{state=\"failed\"}".to_owned(), alerts.failed as f64),
+            ],
         );
         metric(
             "starling_stream_clients",

@@ -689,6 +689,68 @@ async fn watches_from_the_configuration_file_are_listed_and_kept() {
     app.shutdown();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alert_rules_through_the_api_hide_their_secrets() {
+    let fixture = fixture(|_| Access::Open, 0).await;
+    let app = &fixture.app;
+    let rule = br#"{"name": "desk", "on": {"kind": "match", "watch": "rooftops"},
+        "channel": {"url": "http://127.0.0.1:9/hook", "secret": "hunter2"}, "throttle_secs": 0}"#;
+    let created = call(app, "POST", "/api/alerts", rule, None).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    assert!(!created.text().contains("hunter2"));
+    assert_eq!(
+        call(app, "POST", "/api/alerts", rule, None).await.status,
+        StatusCode::CONFLICT
+    );
+    let bad = br#"{"name": "x", "on": {"kind": "detection", "kinds": ["rumour"]}, "channel": {"url": "http://127.0.0.1:9"}}"#;
+    assert_eq!(
+        call(app, "POST", "/api/alerts", bad, None).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    let listed = get(app, "/api/alerts").await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert!(!listed.text().contains("hunter2"), "{}", listed.text());
+    assert_eq!(listed.json()["rules"][0]["channel"]["secret"], "set");
+    assert_eq!(listed.json()["outbox"]["pending"].as_u64(), Some(0));
+    // A match now makes an alert, written to the outbox and streamed.
+    let mut stream = app.hub.subscribe(None);
+    let body = serde_json::json!({"name": "rooftops", "query": "#پشت_بام"}).to_string();
+    call(app, "POST", "/api/watches", body.as_bytes(), None).await;
+    let imported = call(app, "POST", "/api/import", &tweet(1, "از #پشت_بام"), None).await;
+    assert_eq!(imported.status, StatusCode::OK);
+    let mut kinds = Vec::new();
+    while kinds.len() < 2 {
+        let event = tokio::time::timeout(std::time::Duration::from_secs(10), stream.live.recv())
+            .await
+            .expect("events in time")
+            .expect("an event");
+        kinds.push(event.kind);
+    }
+    assert!(kinds.contains(&"alert"), "{kinds:?}");
+    let counts = get(app, "/api/status").await.json()["alerts"].clone();
+    assert_eq!(
+        counts["pending"].as_u64().unwrap_or(0) + counts["delivered"].as_u64().unwrap_or(0),
+        1,
+        "{counts}"
+    );
+    let tested = call(app, "POST", "/api/alerts/desk/test", b"", None)
+        .await
+        .json();
+    assert_eq!(tested["delivered"], false, "nothing listens on port 9");
+    assert_eq!(
+        call(app, "DELETE", "/api/alerts/desk", b"", None)
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        call(app, "DELETE", "/api/alerts/desk", b"", None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
 #[test]
 fn every_api_route_is_described() {
     let spec: Value =

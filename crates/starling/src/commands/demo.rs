@@ -135,6 +135,7 @@ fn serve(
         // The scenario's feed documents and pages hold posts from hours before they arrive.
         reorder: REORDER,
         config_watches: context.config.watches.clone(),
+        config_alerts: context.config.alerts.clone(),
         ..super::serve::options(access)
     };
     let app = starling_server::App::open(&folder, matcher, options)?;

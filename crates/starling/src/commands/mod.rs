@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod alert;
 pub mod analyze;
 pub mod bench;
 pub mod demo;

@@ -39,6 +39,7 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
     let matcher = super::watch::matcher(context, &starling_store::Store::open(&context.data_dir)?)?;
     let options = Options {
         config_watches: context.config.watches.clone(),
+        config_alerts: context.config.alerts.clone(),
         ..options(access)
     };
     let app = App::open(&context.data_dir, matcher, options)?;

@@ -1,0 +1,229 @@
+//! Alerts as a user meets them: rules added, listed and tested from the command line against
+//! a webhook receiver on loopback; and alerts pending when the server is killed (-9),
+//! delivered once each after it restarts.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test that cannot unwrap has failed, and says where"
+)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{Server, http, starling, stdout};
+
+/// What the receiver saw of one request.
+#[derive(Debug, Clone)]
+struct Received {
+    key: String,
+    timestamp: String,
+    signature: String,
+    body: Vec<u8>,
+}
+
+/// A webhook receiver on `listener`, answering 200 to everything.
+fn receive(listener: TcpListener) -> Arc<Mutex<Vec<Received>>> {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut headers = BTreeMap::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some((name, value)) = line.split_once(':') {
+                    headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
+                }
+            }
+            let length = headers
+                .get("content-length")
+                .and_then(|value| value.parse().ok())
+                .unwrap_or(0);
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let header = |name: &str| headers.get(name).cloned().unwrap_or_default();
+            record.lock().unwrap().push(Received {
+                key: header("idempotency-key"),
+                timestamp: header("x-starling-timestamp"),
+                signature: header("x-starling-signature"),
+                body,
+            });
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+    });
+    seen
+}
+
+#[test]
+fn alert_rules_from_the_command_line_reach_a_real_receiver() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let seen = receive(listener);
+    let added = std::process::Command::new(env!("CARGO_BIN_EXE_starling"))
+        .args([
+            "--data-dir",
+            dir,
+            "alert",
+            "add",
+            "desk",
+            "--watch",
+            "rooftops",
+            "--webhook",
+            &url,
+            "--secret-env",
+            "DESK_SECRET",
+        ])
+        .env("DESK_SECRET", "hunter2")
+        .output()
+        .unwrap();
+    stdout(&added);
+    let listed = stdout(&starling(&["--data-dir", dir, "alert", "list"]));
+    assert!(
+        listed.contains("desk") && listed.contains("each match of rooftops"),
+        "{listed}"
+    );
+    assert!(!listed.contains("hunter2"), "secrets are never shown");
+    let listed = stdout(&starling(&["--data-dir", dir, "alert", "list", "--json"]));
+    assert!(listed.contains("\"secret\":\"set\"") && !listed.contains("hunter2"));
+    let again = starling(&[
+        "--data-dir",
+        dir,
+        "alert",
+        "add",
+        "desk",
+        "--watch",
+        "x",
+        "--webhook",
+        &url,
+    ]);
+    assert!(!again.status.success());
+    let tested = stdout(&starling(&["--data-dir", dir, "alert", "test", "desk"]));
+    assert!(tested.contains("delivered"), "{tested}");
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1);
+    assert!(seen[0].key.starts_with("test-"));
+    assert!(seen[0].signature.starts_with("sha256=") && seen[0].signature.len() == 71);
+    let body: serde_json::Value = serde_json::from_slice(&seen[0].body).unwrap();
+    assert_eq!(body["rule"], "desk");
+    let bad = starling(&[
+        "--data-dir",
+        dir,
+        "alert",
+        "add",
+        "x",
+        "--watch",
+        "w",
+        "--webhook",
+        "ftp://nowhere",
+    ]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("http:// or https://"));
+    stdout(&starling(&["--data-dir", dir, "alert", "rm", "desk"]));
+    assert!(!stdout(&starling(&["--data-dir", dir, "alert", "list"])).contains("desk "));
+}
+
+fn status(address: &str) -> serde_json::Value {
+    let (code, body) = http(address, "GET", "/api/status", b"");
+    assert_eq!(code, 200);
+    serde_json::from_slice(&body).unwrap()
+}
+
+#[test]
+fn alerts_pending_at_a_crash_are_all_delivered_once_after_a_restart() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    // The receiver's port, taken and let go: it refuses connections until the receiver starts.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/hook");
+    stdout(&starling(&[
+        "--data-dir",
+        dir,
+        "watch",
+        "add",
+        "tehran",
+        "tehran",
+    ]));
+    stdout(&starling(&[
+        "--data-dir",
+        dir,
+        "alert",
+        "add",
+        "each",
+        "--watch",
+        "tehran",
+        "--webhook",
+        &url,
+        "--secret",
+        "k",
+        "--throttle",
+        "0",
+    ]));
+
+    let server = Server::start(&["--data-dir", dir, "serve", "--addr", "127.0.0.1:0"]);
+    let mut upload = Vec::new();
+    let posts = 20;
+    for n in 0..posts {
+        let tweet = serde_json::json!({
+            "id_str": (1000 + n).to_string(), "text": format!("crowds in tehran, report {n}"),
+            "created_at": "Fri Jun 12 12:00:00 +0000 2026",
+            "user": {"id_str": "5", "screen_name": "witness"},
+        });
+        upload.extend(serde_json::to_vec(&tweet).unwrap());
+        upload.push(b'\n');
+    }
+    let (code, body) = http(&server.address, "POST", "/api/import", &upload);
+    assert_eq!(code, 200, "{}", String::from_utf8_lossy(&body));
+    // Every match made an alert, written down, and none could be sent.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while status(&server.address)["alerts"]["pending"].as_u64() != Some(posts) {
+        assert!(Instant::now() < deadline, "{}", status(&server.address));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    server.crash();
+
+    let seen = receive(TcpListener::bind(("127.0.0.1", port)).unwrap());
+    let server = Server::start(&["--data-dir", dir, "serve", "--addr", "127.0.0.1:0"]);
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let now = status(&server.address);
+        if now["alerts"]["delivered"].as_u64() == Some(posts) {
+            assert_eq!(now["alerts"]["pending"].as_u64(), Some(0));
+            break;
+        }
+        assert!(Instant::now() < deadline, "not all delivered: {now}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let seen = seen.lock().unwrap().clone();
+    let keys: std::collections::BTreeSet<&str> = seen.iter().map(|got| got.key.as_str()).collect();
+    assert_eq!(keys.len() as u64, posts, "one alert per match");
+    assert_eq!(seen.len() as u64, posts, "none twice");
+    let mut texts = std::collections::BTreeSet::new();
+    for got in &seen {
+        let body: serde_json::Value = serde_json::from_slice(&got.body).unwrap();
+        assert_eq!(body["id"], got.key.as_str());
+        assert!(
+            body["reason"]
+                .as_str()
+                .unwrap()
+                .contains("matched the watch tehran")
+        );
+        texts.insert(body["samples"][0]["text"].as_str().unwrap().to_owned());
+        assert!(got.signature.starts_with("sha256=") && !got.timestamp.is_empty());
+    }
+    assert_eq!(texts.len() as u64, posts, "each alert names its own post");
+    server.interrupt();
+}
