@@ -18,7 +18,7 @@ pub struct Args {
 enum AlertCommand {
     /// Add a rule: on each new match of a watch (throttled), on a watch's volume, or on
     /// detections; sent to a webhook as Starling's signed JSON, Slack or Matrix.
-    Add(AddArgs),
+    Add(Box<AddArgs>),
     /// List the rules (secrets hidden) and what the outbox holds.
     List {
         /// One JSON object per rule, then the outbox's counts.
