@@ -139,6 +139,11 @@ struct Model {
     candidates: [u64; SCRIPTS],
 }
 
+/// Loads the model now.
+pub(crate) fn warm_up() {
+    let _ = model();
+}
+
 fn model() -> &'static Model {
     static MODEL_CELL: OnceLock<Model> = OnceLock::new();
     MODEL_CELL.get_or_init(|| match Model::load(MODEL) {

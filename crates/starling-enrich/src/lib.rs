@@ -20,6 +20,14 @@ pub(crate) fn text_of(post: &Post) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// Loads every model now (they load on first use otherwise, which the first posts pay for:
+/// about a second): a server calls it before taking work.
+pub fn warm_up() {
+    langid::warm_up();
+    let _ = sentiment::model();
+    place::warm_up();
+}
+
 /// Everything Starling derives from one post.
 pub fn enrichment(post: &Post) -> Enrichment {
     let text = text_of(post);

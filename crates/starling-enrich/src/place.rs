@@ -100,6 +100,11 @@ const COUNTRY_NAMES: &[(&str, &str)] = &[
     ("أوكرانيا", "UA"),
 ];
 
+/// Loads the gazetteer now.
+pub(crate) fn warm_up() {
+    let _ = gazetteer();
+}
+
 fn gazetteer() -> &'static Gazetteer {
     static CELL: OnceLock<Gazetteer> = OnceLock::new();
     CELL.get_or_init(|| match Gazetteer::load(GAZETTEER) {

@@ -138,6 +138,8 @@ impl App {
         matcher: Matcher,
         options: Options,
     ) -> Result<Arc<App>, ServeError> {
+        // The first posts should not wait for the enrichment models to load (about a second).
+        starling_enrich::warm_up();
         let store = Store::open(data_dir)?;
         let index = SearchIndex::open(data_dir)?;
         let indexer = Arc::new(Mutex::new(index.indexer()?));

@@ -1,5 +1,6 @@
 //! `starling bench`: figures for the hot paths, measured in this process on one core.
 
+mod alerts;
 mod detect;
 mod enrich;
 mod stream;
@@ -40,6 +41,8 @@ enum What {
     Enrich(enrich::EnrichArgs),
     /// The live stream's fan-out: clients on loopback, events at a steady rate, latency.
     Stream(stream::StreamArgs),
+    /// From a post's arrival to the webhook's receipt of its alert, at a steady ingest rate.
+    Alerts(alerts::AlertArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -101,6 +104,7 @@ pub fn run(args: Args, stdout: &mut dyn Write) -> anyhow::Result<()> {
         What::Detect(args) => return detect::run(args, stdout),
         What::Enrich(args) => return enrich::run(args, stdout),
         What::Stream(args) => return stream::run(args, stdout),
+        What::Alerts(args) => return alerts::run(args, stdout),
     };
     let mut corpora: Vec<(String, Format, Vec<Vec<u8>>)> = Vec::new();
     let mut generated: BTreeMap<&'static str, (Format, Vec<Vec<u8>>)> = BTreeMap::new();
