@@ -78,6 +78,89 @@ pub fn send(agent: &ureq::Agent, request: &Request) -> Attempt {
     }
 }
 
+/// `smtp://HOST:PORT` or `smtps://HOST:PORT` (port 25 and 465 when left out): the host,
+/// the port, and whether TLS starts at once.
+pub fn smtp_address(url: &str) -> Option<(String, u16, bool)> {
+    let (rest, wrapped) = match url.strip_prefix("smtps://") {
+        Some(rest) => (rest, true),
+        None => (url.strip_prefix("smtp://")?, false),
+    };
+    let rest = rest.trim_end_matches('/');
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((host, port)) => (host, port.parse().ok()?),
+        None => (rest, if wrapped { 465 } else { 25 }),
+    };
+    (!host.is_empty() && !host.contains('/')).then(|| (host.to_owned(), port, wrapped))
+}
+
+/// Sends `alert` as an email through `channel` once.
+pub fn send_email(channel: &crate::Channel, alert: &crate::Alert) -> Attempt {
+    use lettre::Transport;
+    use lettre::transport::smtp::client::{Tls, TlsParameters};
+    let Some((host, port, wrapped)) = smtp_address(&channel.url) else {
+        return Attempt::Refused {
+            error: format!("{:?} is not smtp://HOST:PORT", channel.url),
+        };
+    };
+    let refused = |error: String| Attempt::Refused { error };
+    let from = channel
+        .from
+        .clone()
+        .unwrap_or_else(|| format!("starling@{host}"));
+    let mut builder = lettre::Message::builder()
+        .subject(format!("[Starling] {}", alert.title))
+        .message_id(Some(format!("<{}@starling>", alert.id)))
+        .header(lettre::message::header::ContentType::TEXT_PLAIN);
+    match from.parse() {
+        Ok(from) => builder = builder.from(from),
+        Err(error) => return refused(format!("from {from:?}: {error}")),
+    }
+    for to in &channel.to {
+        match to.parse() {
+            Ok(to) => builder = builder.to(to),
+            Err(error) => return refused(format!("to {to:?}: {error}")),
+        }
+    }
+    let message = match builder.body(crate::message::plain_text(alert)) {
+        Ok(message) => message,
+        Err(error) => return refused(error.to_string()),
+    };
+    let parameters = match TlsParameters::new(host.clone()) {
+        Ok(parameters) => parameters,
+        Err(error) => return refused(error.to_string()),
+    };
+    let mut transport = lettre::SmtpTransport::builder_dangerous(&host)
+        .port(port)
+        .timeout(Some(Duration::from_secs(10)))
+        // STARTTLS whenever the server offers it (and then its certificate must hold).
+        .tls(if wrapped {
+            Tls::Wrapper(parameters)
+        } else {
+            Tls::Opportunistic(parameters)
+        });
+    if let Some((user, password)) = channel
+        .secret
+        .as_deref()
+        .and_then(|secret| secret.split_once(':'))
+    {
+        transport =
+            transport.credentials(lettre::transport::smtp::authentication::Credentials::new(
+                user.to_owned(),
+                password.to_owned(),
+            ));
+    }
+    match transport.build().send(&message) {
+        Ok(_) => Attempt::Delivered,
+        Err(error) if error.is_permanent() => Attempt::Refused {
+            error: error.to_string(),
+        },
+        Err(error) => Attempt::Retry {
+            error: error.to_string(),
+            after: None,
+        },
+    }
+}
+
 /// How long to wait after `failures` failed attempts: 1, 2, 4, … seconds, at most 10
 /// minutes, spread by up to a fifth (from `seed`) so that retries do not come in step.
 pub fn backoff(failures: u32, seed: u64) -> Duration {

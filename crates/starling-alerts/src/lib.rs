@@ -9,7 +9,8 @@
 //! Matrix transaction id) that stays the same on every attempt, so that a receiver that
 //! drops repeated ids sees each alert exactly once, crashes and restarts included.
 //!
-//! Email is not built yet: a rule's channel is a webhook (JSON, Slack or Matrix).
+//! A rule's channel is a webhook (Starling's signed JSON, Slack or Matrix) or email over
+//! SMTP (STARTTLS whenever offered); a long throttle makes an email rule a digest.
 
 pub mod deliver;
 pub mod engine;
@@ -202,14 +203,19 @@ impl Alerts {
             if self.stop.load(Ordering::Relaxed) {
                 break;
             }
-            let request = message::render(
-                &queued.alert,
-                queued.channel.format,
-                &queued.channel.url,
-                queued.channel.secret.as_deref(),
-                now().timestamp(),
-            );
-            match deliver::send(agent, &request) {
+            let attempt = if queued.channel.format == Format::Email {
+                deliver::send_email(&queued.channel, &queued.alert)
+            } else {
+                let request = message::render(
+                    &queued.alert,
+                    queued.channel.format,
+                    &queued.channel.url,
+                    queued.channel.secret.as_deref(),
+                    now().timestamp(),
+                );
+                deliver::send(agent, &request)
+            };
+            match attempt {
                 deliver::Attempt::Delivered => {
                     self.outbox
                         .delivered(&queued.alert.id, now().timestamp_millis())?;
@@ -254,6 +260,9 @@ pub fn test_channel(rule: &str, channel: &Channel) -> deliver::Attempt {
         samples: Vec::new(),
         sample_keys: Vec::new(),
     };
+    if channel.format == Format::Email {
+        return deliver::send_email(channel, &alert);
+    }
     let request = message::render(
         &alert,
         channel.format,

@@ -118,6 +118,13 @@ pub fn render(
                 body,
             }
         }
+        // Mail is sent by `deliver::send_email`; this is what it says.
+        Format::Email => Request {
+            method: "SMTP",
+            url: url.to_owned(),
+            headers: Vec::new(),
+            body: plain.into_bytes(),
+        },
         Format::Matrix => {
             let mut html = format!(
                 "<strong>{}</strong><br>{}",

@@ -68,9 +68,16 @@ pub struct Channel {
     /// id is added as the transaction id).
     pub url: String,
     /// For `json`: the HMAC-SHA256 key the body is signed with; for `matrix`: the access
-    /// token. Never shown by `alert list` or the API.
+    /// token; for `email`: `user:password` for the SMTP server, when it asks. Never shown by
+    /// `alert list` or the API.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+    /// For `email`: the recipients.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub to: Vec<String>,
+    /// For `email`: the sender [default: starling@ the SMTP server's host].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
 }
 
 /// A payload shape.
@@ -86,6 +93,10 @@ pub enum Format {
     /// A Matrix `m.room.message`, plain and HTML, sent with PUT and the alert's id as the
     /// transaction id (so Matrix itself drops a repeat).
     Matrix,
+    /// An email over SMTP (`smtp://HOST:PORT`, upgraded with STARTTLS whenever the server
+    /// offers it; `smtps://` for TLS from the start), plain text, its Message-ID the alert's
+    /// id. A long throttle makes it a digest: everything in the window in one email.
+    Email,
 }
 
 impl Format {
@@ -95,6 +106,7 @@ impl Format {
             Format::Json => "json",
             Format::Slack => "slack",
             Format::Matrix => "matrix",
+            Format::Email => "email",
         }
     }
 }
@@ -145,15 +157,31 @@ impl Rule {
             return fail("names are 1 to 200 characters, without control characters".into());
         }
         let url = self.channel.url.as_str();
-        let rest = url
-            .strip_prefix("https://")
-            .or_else(|| url.strip_prefix("http://"));
-        match rest {
-            Some(rest) if !rest.is_empty() && !rest.starts_with('/') => {}
-            _ => {
+        if self.channel.format == Format::Email {
+            if crate::deliver::smtp_address(url).is_none() {
                 return fail(format!(
-                    "the channel URL is http:// or https://, not {url:?}"
+                    "an email channel's URL is smtp://HOST:PORT or smtps://HOST:PORT, not {url:?}"
                 ));
+            }
+            if self.channel.to.is_empty() {
+                return fail("an email channel needs recipients (to)".into());
+            }
+            for address in self.channel.to.iter().chain(&self.channel.from) {
+                if address.parse::<lettre::Address>().is_err() {
+                    return fail(format!("{address:?} is not an email address"));
+                }
+            }
+        } else {
+            let rest = url
+                .strip_prefix("https://")
+                .or_else(|| url.strip_prefix("http://"));
+            match rest {
+                Some(rest) if !rest.is_empty() && !rest.starts_with('/') => {}
+                _ => {
+                    return fail(format!(
+                        "the channel URL is http:// or https://, not {url:?}"
+                    ));
+                }
             }
         }
         if self.channel.format == Format::Matrix && self.channel.secret.is_none() {

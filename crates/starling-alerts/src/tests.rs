@@ -17,6 +17,8 @@ fn rule(name: &str, on: Trigger, url: &str) -> Rule {
             format: Format::Json,
             url: url.into(),
             secret: Some("s3cret".into()),
+            to: Vec::new(),
+            from: None,
         },
         throttle_secs: 300,
         quiet_hours: None,

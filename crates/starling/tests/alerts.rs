@@ -227,3 +227,167 @@ fn alerts_pending_at_a_crash_are_all_delivered_once_after_a_restart() {
     assert_eq!(texts.len() as u64, posts, "each alert names its own post");
     server.interrupt();
 }
+
+/// An SMTP server on loopback (aiosmtpd, from PyPI) storing what it receives in `maildir`.
+struct Smtp {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn smtp(maildir: &std::path::Path) -> Option<Smtp> {
+    let present = std::process::Command::new("python3")
+        .args(["-c", "import aiosmtpd"])
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !present {
+        let reason = "aiosmtpd is not installed (pip install aiosmtpd; .ci/run installs it)";
+        let in_ci = std::env::var("CI").is_ok_and(|value| value.eq_ignore_ascii_case("true"));
+        assert!(!in_ci, "{reason}; CI=true, so this test cannot be skipped");
+        #[expect(
+            clippy::print_stderr,
+            reason = "the skip reason must reach whoever runs the tests"
+        )]
+        {
+            eprintln!("skipped: {reason}");
+        }
+        return None;
+    }
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = std::process::Command::new("python3")
+        .args([
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            &format!("127.0.0.1:{port}"),
+            "-c",
+            "aiosmtpd.handlers.Mailbox",
+        ])
+        .arg(maildir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "aiosmtpd did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Some(Smtp { child, port })
+}
+
+/// The messages in a maildir's `new/`.
+fn mail(maildir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(maildir.join("new"))
+        .map(|entries| {
+            entries
+                .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn alerts_by_email_reach_a_real_smtp_server() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let maildir = data.path().join("maildir");
+    let Some(server) = smtp(&maildir) else {
+        return;
+    };
+    let url = format!("smtp://127.0.0.1:{}", server.port);
+    stdout(&starling(&[
+        "--data-dir",
+        dir,
+        "watch",
+        "add",
+        "tehran",
+        "tehran",
+    ]));
+    stdout(&starling(&[
+        "--data-dir",
+        dir,
+        "alert",
+        "add",
+        "desk",
+        "--watch",
+        "tehran",
+        "--email",
+        "desk@newsroom.example",
+        "--smtp",
+        &url,
+        "--from",
+        "starling@newsroom.example",
+        "--digest",
+        "0",
+    ]));
+    let bad = starling(&[
+        "--data-dir",
+        dir,
+        "alert",
+        "add",
+        "x",
+        "--watch",
+        "w",
+        "--email",
+        "not an address",
+        "--smtp",
+        &url,
+    ]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not an email address"));
+    assert!(stdout(&starling(&["--data-dir", dir, "alert", "test", "desk"])).contains("delivered"));
+
+    let running = Server::start(&["--data-dir", dir, "serve", "--addr", "127.0.0.1:0"]);
+    let tweet = serde_json::json!({
+        "id_str": "77", "text": "crowds in tehran <script>alert(1)</script>",
+        "created_at": "Fri Jun 12 12:00:00 +0000 2026", "user": {"id_str": "5", "screen_name": "witness"},
+    });
+    let (code, _) = http(
+        &running.address,
+        "POST",
+        "/api/import",
+        tweet.to_string().as_bytes(),
+    );
+    assert_eq!(code, 200);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while mail(&maildir).len() < 2 {
+        assert!(Instant::now() < deadline, "{:?}", mail(&maildir));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    running.interrupt();
+    let messages = mail(&maildir);
+    assert_eq!(messages.len(), 2);
+    let test = messages
+        .iter()
+        .find(|text| text.contains("Test alert"))
+        .unwrap();
+    assert!(
+        test.contains("To: desk@newsroom.example")
+            && test.contains("From: starling@newsroom.example")
+    );
+    let matched = messages
+        .iter()
+        .find(|text| text.contains("New match"))
+        .unwrap();
+    assert!(
+        matched.contains("Subject: [Starling] New match for watch tehran"),
+        "{matched}"
+    );
+    assert!(matched.contains("matched the watch tehran"));
+    assert!(
+        matched.contains("witness (twitter): crowds in tehran"),
+        "{matched}"
+    );
+    assert!(matched.contains("Message-ID: <"), "{matched}");
+}

@@ -58,12 +58,25 @@ struct AddArgs {
     #[arg(long, value_name = "TEXT")]
     key_contains: Option<String>,
     /// Where to send: an http:// or https:// URL.
-    #[arg(long, value_name = "URL")]
-    webhook: String,
-    /// The payload: json (Starling's, signed with --secret), slack, or matrix (the room's
-    /// send endpoint; --secret is the access token).
+    #[arg(long, value_name = "URL", required_unless_present = "email")]
+    webhook: Option<String>,
+    /// The payload for --webhook: json (Starling's, signed with --secret), slack, or matrix
+    /// (the room's send endpoint; --secret is the access token).
     #[arg(long, default_value = "json", value_parser = ["json", "slack", "matrix"])]
     format: String,
+    /// Send by email to this address instead (repeat for more), through --smtp.
+    #[arg(long, value_name = "ADDRESS", conflicts_with = "webhook")]
+    email: Vec<String>,
+    /// The SMTP server: smtp://HOST:PORT (STARTTLS whenever offered) or smtps://HOST:PORT;
+    /// --secret is user:password when it asks for one.
+    #[arg(long, value_name = "URL", default_value = "smtp://localhost:25")]
+    smtp: String,
+    /// The sender's address [default: starling@ the SMTP host].
+    #[arg(long, value_name = "ADDRESS")]
+    from: Option<String>,
+    /// Send a digest at most every this many minutes (the same as --throttle in minutes).
+    #[arg(long, value_name = "MINUTES", conflicts_with = "throttle")]
+    digest: Option<u64>,
     /// The HMAC key (json) or access token (matrix). Prefer --secret-env: a command line
     /// can be seen by other users of the machine.
     #[arg(long, value_name = "SECRET", conflicts_with = "secret_env")]
@@ -135,19 +148,26 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
                 (None, None) => None,
             };
             let format = match add.format.as_str() {
+                _ if !add.email.is_empty() => Format::Email,
                 "slack" => Format::Slack,
                 "matrix" => Format::Matrix,
                 _ => Format::Json,
+            };
+            let url = match &add.webhook {
+                Some(url) => url.clone(),
+                None => add.smtp.clone(),
             };
             let rule = Rule {
                 name: add.name.clone(),
                 on,
                 channel: Channel {
                     format,
-                    url: add.webhook.clone(),
+                    url,
                     secret,
+                    to: add.email.clone(),
+                    from: add.from.clone(),
                 },
-                throttle_secs: add.throttle,
+                throttle_secs: add.digest.map_or(add.throttle, |minutes| minutes * 60),
                 quiet_hours: add.quiet_hours,
             };
             let alerts = open(context)?;

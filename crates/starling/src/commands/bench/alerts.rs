@@ -102,6 +102,8 @@ pub fn run(args: AlertArgs, stdout: &mut dyn Write) -> anyhow::Result<()> {
             format: starling_alerts::Format::Json,
             url,
             secret: Some("bench".into()),
+            to: Vec::new(),
+            from: None,
         },
         throttle_secs: 0,
         quiet_hours: None,
