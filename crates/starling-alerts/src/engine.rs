@@ -52,6 +52,8 @@ pub struct Noticed {
     pub reason: String,
     /// Keys of posts it is about.
     pub samples: Vec<String>,
+    /// Watches some of those posts match.
+    pub watches: Vec<String>,
 }
 
 /// One alert, as written to the outbox and sent.
@@ -197,10 +199,16 @@ impl Engine {
             let Trigger::Detection {
                 kinds,
                 key_contains,
+                watch,
             } = &rule.on
             else {
                 continue;
             };
+            if let Some(watch) = watch
+                && !noticed.watches.contains(watch)
+            {
+                continue;
+            }
             if !kinds.is_empty() && !kinds.contains(&noticed.kind) {
                 continue;
             }

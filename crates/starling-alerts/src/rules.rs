@@ -53,6 +53,10 @@ pub enum Trigger {
         /// Only detections whose key contains this (case-insensitive).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         key_contains: Option<String>,
+        /// Only detections inside this watch: some of the posts they are about match it (a
+        /// burst of `#tehran` among the posts a watch follows).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        watch: Option<String>,
     },
 }
 

@@ -143,6 +143,7 @@ fn a_detection_alerts_once_with_its_reason_and_score() {
     let detection = Trigger::Detection {
         kinds: vec!["burst".into()],
         key_contains: Some("#پشت".into()),
+        watch: None,
     };
     let mut engine = Engine::new(vec![rule("d", detection, "http://x")], 1);
     let burst = Noticed {
@@ -151,6 +152,7 @@ fn a_detection_alerts_once_with_its_reason_and_score() {
         score: 14.2,
         reason: "41 posts in 5 minutes where 0.3 were expected".into(),
         samples: vec!["twitter:1".into(), "twitter:2".into()],
+        watches: Vec::new(),
     };
     let silence = Noticed {
         kind: "silence".into(),
@@ -189,6 +191,7 @@ fn rules_are_checked() {
         Trigger::Detection {
             kinds: vec!["rumour".into()],
             key_contains: None,
+            watch: None,
         },
         "http://x",
     );
@@ -420,4 +423,25 @@ fn a_receiver_that_refuses_for_good_is_not_retried() {
     let counts = alerts.counts().unwrap_or_default();
     assert_eq!((counts.pending, counts.failed), (0, 1));
     assert_eq!(seen.lock().map(|seen| seen.len()).unwrap_or(0), 1);
+}
+
+#[test]
+fn a_detection_inside_a_watch_is_one_whose_posts_match_it() {
+    let inside = Trigger::Detection {
+        kinds: Vec::new(),
+        key_contains: None,
+        watch: Some("rooftops".into()),
+    };
+    let mut engine = Engine::new(vec![rule("inside", inside, "http://x")], 1);
+    let mut burst = Noticed {
+        kind: "burst".into(),
+        key: "#azadi".into(),
+        score: 9.0,
+        reason: "r".into(),
+        samples: vec!["twitter:1".into()],
+        watches: vec!["other".into()],
+    };
+    assert!(engine.on_detection(&burst, at(0)).is_empty());
+    burst.watches.push("rooftops".into());
+    assert_eq!(engine.on_detection(&burst, at(0)).len(), 1);
 }

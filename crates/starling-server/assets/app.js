@@ -483,6 +483,44 @@ function sampleLinks(samples) {
     samples.slice(0, 5).map((key, i) => h('a', { href: postHash(String(key)), title: String(key) }, String(i + 1))));
 }
 
+// ---------------------------------------------------------------- alerts
+
+// Alerts sent since the page opened (from the stream), newest first; the rules and the
+// outbox's counts from /api/alerts.
+const alertsSeen = [];
+
+async function loadAlerts() {
+  try {
+    const body = await api('/api/alerts');
+    const outbox = (body && body.outbox) || {};
+    const rules = Array.isArray(body && body.rules) ? body.rules.length : 0;
+    $('#alerts-outbox').textContent =
+      `${fmtNum(rules)} rules · ${fmtNum(outbox.pending)} pending · ${fmtNum(outbox.delivered)} delivered`
+      + (outbox.failed ? ` · ${fmtNum(outbox.failed)} refused` : '');
+  } catch (err) {
+    notice(err);
+  }
+  renderAlerts();
+}
+
+function onAlert(alert) {
+  if (!alert || alertsSeen.some((a) => a.id === alert.id)) return;
+  alertsSeen.unshift(alert);
+  alertsSeen.length = Math.min(alertsSeen.length, 50);
+  renderAlerts();
+}
+
+function renderAlerts() {
+  const items = alertsSeen.slice(0, 20).map((alert) => h('li', { class: 'det det-alert' },
+    h('div', { class: 'det-head' },
+      h('span', { class: 'det-key', dir: 'auto' }, alert.title ?? ''),
+      h('span', { class: 'muted', dir: 'auto' }, alert.rule ?? ''),
+      timeEl(alert.created_at)),
+    alert.reason ? h('div', { class: 'det-reason', dir: 'auto' }, alert.reason) : null,
+    sampleLinks([...(alert.samples || []).map((s) => s && s.key), ...(alert.sample_keys || [])].filter(Boolean))));
+  $('#list-alert').replaceChildren(...(items.length ? items : [h('li', { class: 'empty' }, 'none since this page opened')]));
+}
+
 // ---------------------------------------------------------------- charts
 
 function bucketMs(hist, times) {
@@ -986,6 +1024,7 @@ function onStreamEvent(ev) {
   try { data = JSON.parse(ev.data); } catch { return; }
   if (ev.type === 'match') onMatch(data);
   else if (ev.type === 'detection') onDetection(data);
+  else if (ev.type === 'alert') onAlert(data);
   else if (ev.type === 'stats') renderIngest(data);
   else if (ev.type === 'gap') onGap(data);
 }
@@ -994,6 +1033,7 @@ function onGap(data) {
   notice(`the live stream missed ${fmtNum(Number(data && data.missed))} events; lists reloaded`);
   loadWatches({ reset: true });
   loadDetections();
+  loadAlerts();
   loadCounts();
 }
 
@@ -1066,6 +1106,7 @@ function reloadEverything() {
   loadStatus();
   loadWatches();
   loadDetections();
+  loadAlerts();
   startStream();
   route();
 }
@@ -1082,7 +1123,7 @@ function start() {
     resizeTimer = setTimeout(() => { if (state.view === 'live') renderVolume(); }, 200);
   });
   setInterval(loadStatus, 10000);
-  setInterval(() => { if (state.view === 'live' && !document.hidden) loadCounts(); }, 10000);
+  setInterval(() => { if (state.view === 'live' && !document.hidden) { loadCounts(); loadAlerts(); } }, 10000);
   reloadEverything();
 }
 

@@ -273,6 +273,24 @@ fn run_job<S: Source>(
     result.map(|_| summary)
 }
 
+/// The watches that some of `keys`' archived posts match (a detection's samples: a handful).
+fn watches_of(app: &App, keys: &[String]) -> Vec<String> {
+    let matcher = app.watches.read().unwrap_or_else(PoisonError::into_inner);
+    let mut names = Vec::new();
+    for key in keys.iter().take(10) {
+        if let Ok(Some(post)) = app.store.get(key) {
+            for id in matcher.match_post(&post, chrono::Utc::now()).watches {
+                if let Some(name) = matcher.name(id)
+                    && !names.iter().any(|known| known == name)
+                {
+                    names.push(name.to_owned());
+                }
+            }
+        }
+    }
+    names
+}
+
 /// A detection: kept, streamed, and handed to the alert rules.
 fn noticed(app: &App, detection: starling_detect::Detection) {
     let noticed = starling_alerts::Noticed {
@@ -281,6 +299,7 @@ fn noticed(app: &App, detection: starling_detect::Detection) {
         score: detection.score,
         reason: detection.reason.clone(),
         samples: detection.samples.clone(),
+        watches: watches_of(app, &detection.samples),
     };
     let view = app.live.detected(detection);
     app.hub.publish("detection", &view);

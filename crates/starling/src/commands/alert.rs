@@ -57,6 +57,9 @@ struct AddArgs {
     /// With --detection: only those whose key contains this (`#tehran`, `country:IR`).
     #[arg(long, value_name = "TEXT")]
     key_contains: Option<String>,
+    /// With --detection: only those inside this watch (some of their posts match it).
+    #[arg(long, value_name = "WATCH")]
+    in_watch: Option<String>,
     /// Where to send: an http:// or https:// URL.
     #[arg(long, value_name = "URL", required_unless_present = "email")]
     webhook: Option<String>,
@@ -137,6 +140,7 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
                         .cloned()
                         .collect(),
                     key_contains: add.key_contains.clone(),
+                    watch: add.in_watch.clone(),
                 },
                 (None, _) => anyhow::bail!("say when it fires: --watch WATCH or --detection KINDS"),
             };
@@ -200,8 +204,9 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
                     Trigger::Detection {
                         kinds,
                         key_contains,
+                        watch,
                     } => format!(
-                        "detections: {}{}",
+                        "detections: {}{}{}",
                         if kinds.is_empty() {
                             "all".to_owned()
                         } else {
@@ -210,6 +215,10 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
                         key_contains
                             .as_ref()
                             .map(|part| format!(" with {part:?}"))
+                            .unwrap_or_default(),
+                        watch
+                            .as_ref()
+                            .map(|watch| format!(" in {watch}"))
                             .unwrap_or_default()
                     ),
                 };
