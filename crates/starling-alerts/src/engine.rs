@@ -101,6 +101,29 @@ struct State {
     window: VecDeque<chrono::DateTime<chrono::Utc>>,
     /// When each detection key was last alerted (repeats within an hour are dropped).
     seen: HashMap<String, chrono::DateTime<chrono::Utc>>,
+    /// Posts already counted (a post imported or delivered again is no new match).
+    posts: std::collections::HashSet<String>,
+    posts_order: VecDeque<String>,
+}
+
+/// Posts a rule remembers having counted, at most.
+const POSTS_REMEMBERED: usize = 20_000;
+
+impl State {
+    /// Whether `key` is new to this rule (and remembers it).
+    fn first_time(&mut self, key: &str) -> bool {
+        if self.posts.contains(key) {
+            return false;
+        }
+        self.posts.insert(key.to_owned());
+        self.posts_order.push_back(key.to_owned());
+        if self.posts_order.len() > POSTS_REMEMBERED
+            && let Some(oldest) = self.posts_order.pop_front()
+        {
+            self.posts.remove(&oldest);
+        }
+        true
+    }
 }
 
 /// How long a detection's key stays a repeat.
@@ -157,6 +180,15 @@ impl Engine {
         let mut due = Vec::new();
         for index in 0..self.rules.len() {
             let (rule, state) = &mut self.rules[index];
+            let watched = match &rule.on {
+                Trigger::Match { watch: wanted } | Trigger::Volume { watch: wanted, .. } => {
+                    wanted == watch
+                }
+                Trigger::Detection { .. } => false,
+            };
+            if !watched || !state.first_time(&sample.key) {
+                continue;
+            }
             match &rule.on {
                 Trigger::Match { watch: wanted } if wanted == watch => {
                     gather(state, Some(sample), None, now);

@@ -445,3 +445,17 @@ fn a_detection_inside_a_watch_is_one_whose_posts_match_it() {
     burst.watches.push("rooftops".into());
     assert_eq!(engine.on_detection(&burst, at(0)).len(), 1);
 }
+
+#[test]
+fn a_post_matched_again_is_no_new_alert() {
+    let mut quick = rule("r", on_match("w"), "http://x");
+    quick.throttle_secs = 0;
+    let mut engine = Engine::new(vec![quick], 1);
+    assert_eq!(engine.on_match("w", &sample(1, "x"), at(0)).len(), 1);
+    assert!(
+        engine.on_match("w", &sample(1, "x"), at(1)).is_empty(),
+        "imported again"
+    );
+    assert!(engine.tick(at(2)).is_empty());
+    assert_eq!(engine.on_match("w", &sample(2, "y"), at(3)).len(), 1);
+}
