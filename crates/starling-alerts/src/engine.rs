@@ -199,10 +199,7 @@ impl Engine {
                     window_secs,
                 } if wanted == watch => {
                     state.window.push_back(now);
-                    let start = now - chrono::TimeDelta::seconds(*window_secs as i64);
-                    while state.window.front().is_some_and(|time| *time < start) {
-                        state.window.pop_front();
-                    }
+                    trim(&mut state.window, now, *window_secs);
                     state.held.samples.push_front(sample.clone());
                     state.held.samples.truncate(SAMPLES);
                     if state.window.len() as u64 >= *count {
@@ -287,9 +284,21 @@ impl Engine {
         {
             return None;
         }
-        let throttle = chrono::TimeDelta::seconds(rule.throttle_secs as i64);
+        let throttle = span(rule.throttle_secs);
         if state.last_sent.is_some_and(|last| now - last < throttle) {
             return None;
+        }
+        // A volume sent late (throttled, quiet) must still be at its count now.
+        if let Trigger::Volume {
+            count, window_secs, ..
+        } = &rule.on
+        {
+            trim(&mut state.window, now, *window_secs);
+            if (state.window.len() as u64) < *count {
+                state.held = Held::default();
+                return None;
+            }
+            state.held.count = state.window.len() as u64;
         }
         let held = std::mem::take(&mut state.held);
         state.last_sent = Some(now);
@@ -297,7 +306,13 @@ impl Engine {
             state.window.clear();
         }
         self.made += 1;
-        let id = format!("{:x}-{:x}-{}", self.instance, self.made, fnv(&rule.name));
+        // Zero-padded, so that ids sort in the order the alerts were made.
+        let id = format!(
+            "{:016x}-{:016x}-{}",
+            self.instance,
+            self.made,
+            fnv(&rule.name)
+        );
         Some(compose(id, rule, held, now))
     }
 }
@@ -315,7 +330,33 @@ fn gather(
         state.held.samples.truncate(SAMPLES);
     }
     if let Some(noticed) = noticed {
+        // The newest, a bounded number (a night of quiet hours can hold many).
+        if state.held.noticed.len() == NOTICED_HELD {
+            state.held.noticed.remove(0);
+        }
         state.held.noticed.push(noticed.clone());
+    }
+}
+
+/// Detections one alert holds at most (the newest).
+const NOTICED_HELD: usize = 50;
+
+/// `seconds` as a span, at most [`crate::rules::LONGEST_SECS`].
+fn span(seconds: u64) -> chrono::TimeDelta {
+    chrono::TimeDelta::try_seconds(seconds.min(crate::rules::LONGEST_SECS) as i64)
+        .unwrap_or(chrono::TimeDelta::MAX)
+}
+
+/// Drops arrivals older than `window_secs` before `now`.
+fn trim(
+    window: &mut VecDeque<chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
+    window_secs: u64,
+) {
+    if let Some(start) = now.checked_sub_signed(span(window_secs)) {
+        while window.front().is_some_and(|time| *time < start) {
+            window.pop_front();
+        }
     }
 }
 
@@ -381,12 +422,14 @@ fn compose(id: String, rule: &Rule, held: Held, now: chrono::DateTime<chrono::Ut
             let reasons: Vec<String> = held
                 .noticed
                 .iter()
+                .rev()
                 .take(SAMPLES)
                 .map(|noticed| format!("{} {}: {}", noticed.kind, noticed.key, noticed.reason))
                 .collect();
             let keys = held
                 .noticed
                 .iter()
+                .rev()
                 .flat_map(|noticed| noticed.samples.iter().take(3).cloned())
                 .take(SAMPLES * 3)
                 .collect();

@@ -42,6 +42,9 @@ pub enum AlertError {
     /// No such rule.
     #[error("no alert rule called {0:?}")]
     Unknown(String),
+    /// A rule of that name exists.
+    #[error("an alert rule called {0:?} exists; remove it first")]
+    Exists(String),
 }
 
 /// Alerts as a server runs them: rules, the engine, the outbox and a delivery loop.
@@ -50,6 +53,8 @@ pub struct Alerts {
     outbox: Outbox,
     engine: Mutex<Engine>,
     configured: Vec<String>,
+    /// Alerts made but not yet written to the outbox (it failed): written next round.
+    unsent: Mutex<Vec<Queued>>,
     wake: (Mutex<bool>, Condvar),
     stop: AtomicBool,
 }
@@ -68,7 +73,7 @@ impl Alerts {
             .into_iter()
             .filter(|rule| !configured.iter().any(|own| own.name == rule.name))
             .collect();
-        for rule in &configured {
+        for rule in rules.iter().chain(&configured) {
             rule.check()?;
         }
         let names = configured.iter().map(|rule| rule.name.clone()).collect();
@@ -78,6 +83,7 @@ impl Alerts {
             outbox,
             engine: Mutex::new(Engine::new(rules, instance)),
             configured: names,
+            unsent: Mutex::new(Vec::new()),
             wake: (Mutex::new(false), Condvar::new()),
             stop: AtomicBool::new(false),
         })
@@ -97,12 +103,26 @@ impl Alerts {
 
     /// Saves and applies `rule` (replacing one of its name); whether it replaced one.
     pub fn put_rule(&self, rule: Rule) -> Result<bool, AlertError> {
+        self.save_rule(rule, false)
+    }
+
+    /// Saves and applies a new `rule`: refused when one of its name exists (checked and
+    /// saved under one lock, so two at once cannot both succeed).
+    pub fn add_rule(&self, rule: Rule) -> Result<(), AlertError> {
+        self.save_rule(rule, true).map(|_| ())
+    }
+
+    fn save_rule(&self, rule: Rule, new: bool) -> Result<bool, AlertError> {
         rule.check()?;
         if self.configured.contains(&rule.name) {
             return Err(AlertError::Configured(rule.name));
         }
+        let mut engine = self.engine();
+        if new && engine.rules().any(|known| known.name == rule.name) {
+            return Err(AlertError::Exists(rule.name));
+        }
         let replaced = self.outbox.put_rule(&rule)?;
-        self.engine().put(rule);
+        engine.put(rule);
         Ok(replaced)
     }
 
@@ -123,44 +143,65 @@ impl Alerts {
         Ok(self.outbox.counts()?)
     }
 
-    /// Writes `alerts` to the outbox (with their rules' channels) and wakes the delivery
-    /// loop; the alerts written.
-    fn enqueue(&self, alerts: Vec<Alert>) -> Result<Vec<Alert>, AlertError> {
-        if alerts.is_empty() {
-            return Ok(alerts);
-        }
-        let queued: Vec<Queued> = {
-            let engine = self.engine();
-            alerts
-                .iter()
-                .filter_map(|alert| {
-                    let rule = engine.rules().find(|rule| rule.name == alert.rule)?;
-                    Some(Queued {
-                        alert: alert.clone(),
-                        channel: rule.channel.clone(),
-                        attempts: 0,
-                        next_at_ms: 0,
-                        last_error: None,
-                    })
+    /// Pairs `alerts` with their rules' channels, under the same lock that made them (a
+    /// rule removed or replaced an instant later cannot drop or misroute them).
+    fn queued(engine: &Engine, alerts: Vec<Alert>) -> Vec<Queued> {
+        alerts
+            .into_iter()
+            .filter_map(|alert| {
+                let channel = engine
+                    .rules()
+                    .find(|rule| rule.name == alert.rule)?
+                    .channel
+                    .clone();
+                Some(Queued {
+                    alert,
+                    channel,
+                    attempts: 0,
+                    next_at_ms: 0,
+                    last_error: None,
                 })
-                .collect()
-        };
-        self.outbox.enqueue(&queued)?;
+            })
+            .collect()
+    }
+
+    /// Writes `queued` to the outbox and wakes the delivery loop; the alerts written. When
+    /// the outbox cannot be written they are kept in memory and written by the delivery
+    /// loop's next round (and the error returned).
+    fn enqueue(&self, queued: Vec<Queued>) -> Result<Vec<Alert>, AlertError> {
+        if queued.is_empty() {
+            return Ok(Vec::new());
+        }
+        if let Err(error) = self.outbox.enqueue(&queued) {
+            self.unsent
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .extend(queued);
+            return Err(error.into());
+        }
         *self.wake.0.lock().unwrap_or_else(PoisonError::into_inner) = true;
         self.wake.1.notify_one();
-        Ok(alerts)
+        Ok(queued.into_iter().map(|queued| queued.alert).collect())
     }
 
     /// A new match of `watch`; the alerts it made, written to the outbox.
     pub fn on_match(&self, watch: &str, sample: &Sample) -> Result<Vec<Alert>, AlertError> {
-        let due = self.engine().on_match(watch, sample, now());
-        self.enqueue(due)
+        let queued = {
+            let mut engine = self.engine();
+            let due = engine.on_match(watch, sample, now());
+            Alerts::queued(&engine, due)
+        };
+        self.enqueue(queued)
     }
 
     /// Something the detectors noticed; the alerts it made, written to the outbox.
     pub fn on_detection(&self, noticed: &Noticed) -> Result<Vec<Alert>, AlertError> {
-        let due = self.engine().on_detection(noticed, now());
-        self.enqueue(due)
+        let queued = {
+            let mut engine = self.engine();
+            let due = engine.on_detection(noticed, now());
+            Alerts::queued(&engine, due)
+        };
+        self.enqueue(queued)
     }
 
     /// Sends a test alert through the rule called `name` now, outside the outbox.
@@ -180,8 +221,14 @@ impl Alerts {
     pub fn run(&self) {
         let agent = deliver::agent();
         while !self.stop.load(Ordering::Relaxed) {
-            let due = self.engine().tick(now());
-            let _ = self.enqueue(due);
+            let mut queued =
+                std::mem::take(&mut *self.unsent.lock().unwrap_or_else(PoisonError::into_inner));
+            {
+                let mut engine = self.engine();
+                let due = engine.tick(now());
+                queued.extend(Alerts::queued(&engine, due));
+            }
+            let _ = self.enqueue(queued);
             let _ = self.deliver_due(&agent);
             let (lock, condvar) = &self.wake;
             let mut woken = lock.lock().unwrap_or_else(PoisonError::into_inner);
@@ -195,13 +242,19 @@ impl Alerts {
         }
     }
 
-    /// Sends every pending alert that is due; how many were delivered.
+    /// Sends every pending alert that is due; how many were delivered. A receiver that
+    /// fails is not tried again in the same round, so that one dead endpoint (10 s per
+    /// timeout) cannot hold up every other channel.
     pub fn deliver_due(&self, agent: &ureq::Agent) -> Result<usize, AlertError> {
         let mut delivered = 0;
         let now_ms = now().timestamp_millis();
+        let mut failing: std::collections::HashSet<String> = std::collections::HashSet::new();
         for mut queued in self.outbox.due(now_ms, 100)? {
             if self.stop.load(Ordering::Relaxed) {
                 break;
+            }
+            if failing.contains(&queued.channel.url) {
+                continue;
             }
             let attempt = if queued.channel.format == Format::Email {
                 deliver::send_email(&queued.channel, &queued.alert)
@@ -222,6 +275,7 @@ impl Alerts {
                     delivered += 1;
                 }
                 deliver::Attempt::Retry { error, after } => {
+                    failing.insert(queued.channel.url.clone());
                     queued.attempts += 1;
                     let seed = queued.alert.id.bytes().map(u64::from).sum::<u64>();
                     let wait = after.unwrap_or_else(|| deliver::backoff(queued.attempts, seed));

@@ -103,7 +103,7 @@ pub fn render(
                 text.push_str(&format!(
                     "\n• {} ({}): {}",
                     slack_escape(&sample.author),
-                    sample.platform,
+                    slack_escape(&sample.platform),
                     slack_escape(&sample.text)
                 ));
                 if let Some(url) = safe_url(sample.url.as_deref()) {
@@ -152,6 +152,8 @@ pub fn render(
                 "body": plain,
                 "format": "org.matrix.custom.html",
                 "formatted_body": html,
+                // Mentions nobody: `@room` or a name in post text must not notify anyone.
+                "m.mentions": {},
             }))
             .unwrap_or_default();
             let mut headers = Vec::new();

@@ -61,7 +61,7 @@ pub enum Trigger {
 }
 
 /// Where alerts go.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Channel {
     /// The payload's shape.
@@ -82,6 +82,32 @@ pub struct Channel {
     /// For `email`: the sender [default: starling@ the SMTP server's host].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
+}
+
+impl std::fmt::Debug for Channel {
+    /// Without the secret (or a Slack webhook's secret path).
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = Rule {
+            name: String::new(),
+            on: Trigger::Detection {
+                kinds: Vec::new(),
+                key_contains: None,
+                watch: None,
+            },
+            channel: self.clone(),
+            throttle_secs: 0,
+            quiet_hours: None,
+        }
+        .redacted()
+        .channel;
+        formatter
+            .debug_struct("Channel")
+            .field("format", &shown.format)
+            .field("url", &shown.url)
+            .field("secret", &shown.secret)
+            .field("to", &shown.to)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A payload shape.
@@ -136,6 +162,9 @@ impl QuietHours {
         }
     }
 }
+
+/// The longest throttle or window a rule may have: a year.
+pub const LONGEST_SECS: u64 = 366 * 86_400;
 
 /// Why a rule was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -211,6 +240,15 @@ impl Rule {
             }
             _ => {}
         }
+        let window = match &self.on {
+            Trigger::Volume { window_secs, .. } => *window_secs,
+            _ => 0,
+        };
+        if self.throttle_secs > LONGEST_SECS || window > LONGEST_SECS {
+            return fail(format!(
+                "throttles and windows are at most {LONGEST_SECS} seconds (a year)"
+            ));
+        }
         if let Some(quiet) = self.quiet_hours
             && (quiet.from > 23 || quiet.until > 23 || quiet.from == quiet.until)
         {
@@ -219,11 +257,19 @@ impl Rule {
         Ok(())
     }
 
-    /// The rule as shown: its secret replaced by `"set"`.
+    /// The rule as shown: its secret replaced by `"set"`, and a Slack webhook's path (which
+    /// is its secret) by `…`.
     pub fn redacted(&self) -> Rule {
         let mut shown = self.clone();
         if shown.channel.secret.is_some() {
             shown.channel.secret = Some("set".into());
+        }
+        if shown.channel.format == Format::Slack
+            && let Some(scheme_end) = shown.channel.url.find("://")
+            && let Some(path) = shown.channel.url[scheme_end + 3..].find('/')
+        {
+            shown.channel.url.truncate(scheme_end + 3 + path);
+            shown.channel.url.push_str("/…");
         }
         shown
     }

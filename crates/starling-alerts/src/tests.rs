@@ -459,3 +459,67 @@ fn a_post_matched_again_is_no_new_alert() {
     assert!(engine.tick(at(2)).is_empty());
     assert_eq!(engine.on_match("w", &sample(2, "y"), at(3)).len(), 1);
 }
+
+#[test]
+fn secrets_stay_hidden_and_huge_spans_are_refused() {
+    let mut slack = rule(
+        "s",
+        on_match("w"),
+        "https://hooks.slack.com/services/T0/B0/SECRETPATH",
+    );
+    slack.channel.format = Format::Slack;
+    let shown = slack.redacted();
+    assert_eq!(shown.channel.url, "https://hooks.slack.com/…");
+    assert_eq!(shown.channel.secret.as_deref(), Some("set"));
+    let debug = format!("{:?}", slack.channel);
+    assert!(
+        !debug.contains("s3cret") && !debug.contains("SECRETPATH"),
+        "{debug}"
+    );
+    let mut long = rule("l", on_match("w"), "http://x");
+    long.throttle_secs = u64::MAX;
+    assert!(long.check().is_err());
+    let volume = Trigger::Volume {
+        watch: "w".into(),
+        count: 2,
+        window_secs: u64::MAX,
+    };
+    assert!(rule("v", volume, "http://x").check().is_err());
+}
+
+#[test]
+fn a_volume_held_by_its_throttle_is_sent_only_if_still_at_its_count() {
+    let volume = Trigger::Volume {
+        watch: "w".into(),
+        count: 3,
+        window_secs: 60,
+    };
+    let mut engine = Engine::new(vec![rule("v", volume, "http://x")], 1);
+    let mut sent = Vec::new();
+    for n in 0..3 {
+        sent.extend(engine.on_match("w", &sample(n, "x"), at(0)));
+    }
+    assert_eq!(sent.len(), 1, "the count is reached");
+    // Throttled (5 minutes): three more arrive in a minute, then the window empties.
+    for n in 3..6 {
+        assert!(engine.on_match("w", &sample(n, "x"), at(1)).is_empty());
+    }
+    assert!(
+        engine.tick(at(10)).is_empty(),
+        "by then the volume has passed"
+    );
+}
+
+#[test]
+fn alert_ids_sort_in_the_order_they_were_made() {
+    let mut quick = rule("r", on_match("w"), "http://x");
+    quick.throttle_secs = 0;
+    let mut engine = Engine::new(vec![quick], 7);
+    let ids: Vec<String> = (0..20)
+        .flat_map(|n| engine.on_match("w", &sample(n, "x"), at(0)))
+        .map(|alert| alert.id)
+        .collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(ids, sorted);
+}

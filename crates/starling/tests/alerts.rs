@@ -242,6 +242,11 @@ impl Drop for Smtp {
 }
 
 fn smtp(maildir: &std::path::Path) -> Option<Smtp> {
+    smtp_with(maildir, &[])
+}
+
+/// [`smtp`] with more aiosmtpd flags (`--tlscert`, `--tlskey`: STARTTLS offered).
+fn smtp_with(maildir: &std::path::Path, flags: &[&str]) -> Option<Smtp> {
     let present = std::process::Command::new("python3")
         .args(["-c", "import aiosmtpd"])
         .output()
@@ -265,15 +270,9 @@ fn smtp(maildir: &std::path::Path) -> Option<Smtp> {
         .unwrap()
         .port();
     let child = std::process::Command::new("python3")
-        .args([
-            "-m",
-            "aiosmtpd",
-            "-n",
-            "-l",
-            &format!("127.0.0.1:{port}"),
-            "-c",
-            "aiosmtpd.handlers.Mailbox",
-        ])
+        .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+        .args(flags)
+        .args(["-c", "aiosmtpd.handlers.Mailbox"])
         .arg(maildir)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -390,4 +389,67 @@ fn alerts_by_email_reach_a_real_smtp_server() {
         "{matched}"
     );
     assert!(matched.contains("Message-ID: <"), "{matched}");
+}
+
+#[test]
+fn mail_is_never_sent_in_clear_to_a_server_offering_starttls_we_cannot_trust() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let (key, certificate) = (data.path().join("key.pem"), data.path().join("cert.pem"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&certificate)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let maildir = data.path().join("maildir");
+    let Some(server) = smtp_with(
+        &maildir,
+        &[
+            "--tlscert",
+            certificate.to_str().unwrap(),
+            "--tlskey",
+            key.to_str().unwrap(),
+        ],
+    ) else {
+        return;
+    };
+    let url = format!("smtp://127.0.0.1:{}", server.port);
+    stdout(&starling(&[
+        "--data-dir",
+        dir,
+        "alert",
+        "add",
+        "desk",
+        "--watch",
+        "w",
+        "--email",
+        "desk@newsroom.example",
+        "--smtp",
+        &url,
+    ]));
+    // The server offers STARTTLS with a certificate no authority vouches for: the mail is
+    // not sent, neither encrypted to an unknown party nor in clear.
+    let tested = starling(&["--data-dir", dir, "alert", "test", "desk"]);
+    assert!(!tested.status.success());
+    let error = String::from_utf8_lossy(&tested.stderr).to_lowercase();
+    assert!(error.contains("not delivered"), "{error}");
+    assert!(mail(&maildir).is_empty());
 }

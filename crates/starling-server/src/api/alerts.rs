@@ -31,7 +31,9 @@ pub(super) struct AlertsBody {
 fn refused(error: AlertError) -> ApiError {
     match error {
         AlertError::Rule(error) => ApiError::bad_request(error.to_string()),
-        AlertError::Configured(_) => ApiError::new(StatusCode::CONFLICT, error.to_string()),
+        AlertError::Configured(_) | AlertError::Exists(_) => {
+            ApiError::new(StatusCode::CONFLICT, error.to_string())
+        }
         AlertError::Unknown(_) => ApiError::not_found(error.to_string()),
         AlertError::Outbox(error) => ApiError::internal(error),
     }
@@ -61,22 +63,8 @@ pub(super) async fn create(
     JsonBody(rule): JsonBody<Rule>,
 ) -> Result<Response, ApiError> {
     blocking(move || {
-        if app
-            .alerts
-            .rules()
-            .iter()
-            .any(|(existing, _)| existing.name == rule.name)
-        {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                format!(
-                    "an alert rule called {:?} exists; remove it first",
-                    rule.name
-                ),
-            ));
-        }
         let shown = rule.redacted();
-        app.alerts.put_rule(rule).map_err(refused)?;
+        app.alerts.add_rule(rule).map_err(refused)?;
         Ok((
             StatusCode::CREATED,
             Json(RuleBody {

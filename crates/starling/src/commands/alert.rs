@@ -171,17 +171,15 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
                     to: add.email.clone(),
                     from: add.from.clone(),
                 },
-                throttle_secs: add.digest.map_or(add.throttle, |minutes| minutes * 60),
+                throttle_secs: match add.digest {
+                    None => add.throttle,
+                    Some(minutes) => minutes
+                        .checked_mul(60)
+                        .ok_or_else(|| anyhow::anyhow!("--digest {minutes} minutes is too long"))?,
+                },
                 quiet_hours: add.quiet_hours,
             };
-            let alerts = open(context)?;
-            if alerts.rules().iter().any(|(rule, _)| rule.name == add.name) {
-                anyhow::bail!(
-                    "an alert rule called {:?} exists; remove it first with `starling alert rm`",
-                    add.name
-                );
-            }
-            alerts.put_rule(rule)?;
+            open(context)?.add_rule(rule)?;
             writeln!(stdout, "alert rule {:?} added", safe(&add.name))?;
         }
         AlertCommand::List { json } => {
