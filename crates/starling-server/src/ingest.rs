@@ -53,35 +53,21 @@ impl std::fmt::Debug for Job {
     }
 }
 
-/// What an import did.
+/// What an import did: the totals, and the same per format.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ImportSummary {
-    /// Records read.
-    pub records: u64,
-    /// Posts archived for the first time.
-    pub imported: u64,
-    /// Posts already archived, unchanged.
-    pub duplicates: u64,
-    /// Posts archived with another text before: new versions.
-    pub edited: u64,
-    /// Records or parts of records rejected (see `rejects.jsonl`).
-    pub rejected: u64,
-    /// Stream notices kept.
-    pub notices: u64,
+    /// Records read, posts archived for the first time, already archived, edited, records
+    /// rejected (see `rejects.jsonl`), notices kept.
+    #[serde(flatten)]
+    pub total: FormatSummary,
     /// The same, per format.
     pub formats: BTreeMap<String, FormatSummary>,
 }
 
 impl ImportSummary {
     fn from_formats(formats: BTreeMap<String, FormatSummary>) -> ImportSummary {
-        let sum = |field: fn(&FormatSummary) -> u64| formats.values().map(field).sum::<u64>();
         ImportSummary {
-            records: sum(|format| format.records),
-            imported: sum(|format| format.imported),
-            duplicates: sum(|format| format.duplicates),
-            edited: sum(|format| format.edited),
-            rejected: sum(|format| format.rejected),
-            notices: sum(|format| format.notices),
+            total: FormatSummary::total(formats.values()),
             formats,
         }
     }

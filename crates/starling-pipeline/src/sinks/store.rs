@@ -41,6 +41,22 @@ pub struct FormatSummary {
     pub notices: u64,
 }
 
+impl FormatSummary {
+    /// The sum of `summaries`: what happened to every format together.
+    pub fn total<'a>(summaries: impl IntoIterator<Item = &'a FormatSummary>) -> FormatSummary {
+        let mut total = FormatSummary::default();
+        for summary in summaries {
+            total.records += summary.records;
+            total.imported += summary.imported;
+            total.duplicates += summary.duplicates;
+            total.edited += summary.edited;
+            total.rejected += summary.rejected;
+            total.notices += summary.notices;
+        }
+        total
+    }
+}
+
 /// One line of the rejects file.
 #[derive(Serialize)]
 struct RejectLine<'a> {

@@ -67,12 +67,8 @@ struct Totals {
     kind: &'static str,
     bytes: u64,
     seconds: f64,
-    records: u64,
-    imported: u64,
-    duplicates: u64,
-    edited: u64,
-    rejected: u64,
-    notices: u64,
+    #[serde(flatten)]
+    total: FormatSummary,
     posts_per_second: f64,
     archive_posts: u64,
     rejects_file: Option<String>,
@@ -127,22 +123,15 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
     for (format, records) in source.record_counts() {
         summary.entry(format.clone()).or_default().records = *records;
     }
-    let sum = |field: fn(&FormatSummary) -> u64| summary.values().map(field).sum::<u64>();
+    let total = FormatSummary::total(summary.values());
     let totals = Totals {
         kind: "summary",
         bytes: source.bytes_read().load(Ordering::Relaxed),
         seconds,
-        records: sum(|format| format.records),
-        imported: sum(|format| format.imported),
-        duplicates: sum(|format| format.duplicates),
-        edited: sum(|format| format.edited),
-        rejected: sum(|format| format.rejected),
-        notices: sum(|format| format.notices),
-        posts_per_second: sum(|format| format.imported + format.duplicates) as f64
-            / seconds.max(1e-9),
+        total,
+        posts_per_second: (total.imported + total.duplicates) as f64 / seconds.max(1e-9),
         archive_posts: store.post_count()?,
-        rejects_file: (sum(|format| format.rejected) > 0)
-            .then(|| sink.rejects_path().display().to_string()),
+        rejects_file: (total.rejected > 0).then(|| sink.rejects_path().display().to_string()),
     };
     if args.json {
         for (format, line) in &summary {
@@ -171,9 +160,9 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
         "Read {:.1} MB in {:.2} s: {} new posts, {} already archived, {} edited ({} posts/s)",
         totals.bytes as f64 / 1e6,
         seconds,
-        terminal::count(totals.imported),
-        terminal::count(totals.duplicates),
-        terminal::count(totals.edited),
+        terminal::count(totals.total.imported),
+        terminal::count(totals.total.duplicates),
+        terminal::count(totals.total.edited),
         terminal::count(totals.posts_per_second as u64),
     )?;
     writeln!(
