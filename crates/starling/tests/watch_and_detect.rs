@@ -203,4 +203,36 @@ fn detect_replays_the_archive_and_explains_what_it_notices() {
             .status
             .success()
     );
+    // Key and rising accounts, on request, ranked by attention.
+    let lines = json_lines(&stdout(&starling(&[
+        "--data-dir",
+        data_dir,
+        "detect",
+        "--kind",
+        "story",
+        "--accounts",
+        "5",
+        "--json",
+    ])));
+    let key: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|line| line["kind"] == "key_account")
+        .collect();
+    assert_eq!(key.len(), 5, "{lines:#?}");
+    let attention = |account: &serde_json::Value| {
+        ["mentions", "replies", "shares"]
+            .iter()
+            .map(|field| account[field].as_u64().unwrap())
+            .sum::<u64>()
+    };
+    assert!(
+        key.windows(2)
+            .all(|pair| attention(pair[0]) >= attention(pair[1]))
+    );
+    assert!(attention(key[0]) > 0);
+    let table = stdout(&starling(&["--data-dir", data_dir, "detect"]));
+    assert!(
+        table.contains("Key accounts") && table.contains("Rising accounts"),
+        "{table}"
+    );
 }

@@ -25,9 +25,14 @@ pub struct Args {
     /// Until this time (RFC 3339, or relative like -1h).
     #[arg(long, value_name = "TIME")]
     until: Option<String>,
-    /// Only these kinds (burst, campaign, silence), comma-separated.
+    /// Only these kinds (burst, story, campaign, silence), comma-separated.
     #[arg(long, value_delimiter = ',')]
     kind: Vec<String>,
+    /// Also list the N key accounts (most mentioned, replied to, shared) and the N rising
+    /// ones (attention growing fastest into the last hour) [default: 10 in tables; none in
+    /// --json or with --kind]
+    #[arg(long, value_name = "N")]
+    accounts: Option<usize>,
     /// What "now" is for relative times (RFC 3339) [default: the clock]
     #[arg(long, value_name = "TIME")]
     now: Option<chrono::DateTime<chrono::Utc>>,
@@ -49,18 +54,28 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
     }
     for kind in &args.kind {
         anyhow::ensure!(
-            ["burst", "campaign", "silence"].contains(&kind.as_str()),
-            "--kind {kind:?}: the kinds are burst, campaign and silence"
+            ["burst", "story", "campaign", "silence"].contains(&kind.as_str()),
+            "--kind {kind:?}: the kinds are burst, story, campaign and silence"
         );
     }
     let (query, store, index) = super::open_for_query(context, &text)?;
     let now = args.now.unwrap_or_else(chrono::Utc::now);
     let mut detectors = Detectors::new(Settings::default());
+    let mut accounts = starling_detect::Accounts::new(200_000);
     let mut found = Vec::new();
     let posts = for_each_match(&store, &index, &query, now, SortBy::Oldest, |post| {
         found.extend(detectors.observe(&post));
+        accounts.observe(&post);
         Ok(())
     })?;
+    let listed = args
+        .accounts
+        .unwrap_or(if args.json || !args.kind.is_empty() {
+            0
+        } else {
+            10
+        });
+    let (key, rising) = (accounts.key(listed), accounts.rising(listed));
     found.extend(detectors.finish());
     found.retain(|detection| {
         args.kind.is_empty() || args.kind.iter().any(|kind| kind == detection.kind.as_str())
@@ -68,6 +83,13 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
     if args.json {
         for detection in &found {
             crate::terminal::json_line(stdout, detection)?;
+        }
+        for (kind, list) in [("key_account", &key), ("rising_account", &rising)] {
+            for account in list {
+                let mut line = serde_json::to_value(account)?;
+                line["kind"] = serde_json::json!(kind);
+                crate::terminal::json_line(stdout, &line)?;
+            }
         }
         return Ok(());
     }
@@ -100,6 +122,47 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
             detection.kind.as_str(),
             safe(&detection.reason)
         )?;
+    }
+    if !key.is_empty() {
+        writeln!(
+            stdout,
+            "\nKey accounts (mentions, replies, shares of their posts)"
+        )?;
+        for account in &key {
+            writeln!(
+                stdout,
+                "  {:<40} {:>8} mentions {:>7} replies {:>7} shares",
+                safe(&account.account),
+                terminal::count(account.mentions),
+                terminal::count(account.replies),
+                terminal::count(account.shares)
+            )?;
+        }
+    }
+    if listed > 0 {
+        let hour = accounts
+            .latest_hour()
+            .map(|hour| hour.format("%Y-%m-%d %H:00").to_string())
+            .unwrap_or_default();
+        writeln!(
+            stdout,
+            "\nRising accounts (the hour from {hour} against the one before)"
+        )?;
+        if rising.is_empty() {
+            writeln!(
+                stdout,
+                "  none: no account got 5 or more mentions, replies or shares in that hour, and more than in the hour before"
+            )?;
+        }
+        for account in &rising {
+            writeln!(
+                stdout,
+                "  {:<40} {:>8} now {:>7} before",
+                safe(&account.account),
+                terminal::count(account.last_hour),
+                terminal::count(account.hour_before)
+            )?;
+        }
     }
     Ok(())
 }
