@@ -57,6 +57,8 @@ const WATCHES: TableDefinition<&str, &[u8]> = TableDefinition::new("watches");
 /// key; the value is when it matched (milliseconds since 1970). Keyed by the post, so matching
 /// the same post again (a repeated import) records nothing new.
 const MATCHES: TableDefinition<&str, i64> = TableDefinition::new("matches");
+/// How many matches each watch has recorded (kept with them, so a count reads one entry).
+const MATCH_COUNTS: TableDefinition<&str, u64> = TableDefinition::new("match_counts");
 /// The table earlier versions kept whole posts in.
 const OLD_POSTS: &str = "posts";
 
@@ -210,6 +212,34 @@ impl Store {
             return Err(fail(
                 &"made by an earlier version of Starling, which kept posts inside the database; import the files again into a new data folder",
             ));
+        }
+        let counted = transaction
+            .list_tables()
+            .map_err(|error| fail(&error))?
+            .any(|table| table.name() == MATCH_COUNTS.name());
+        if !counted {
+            // An archive from before the counts were kept: count once what it has.
+            let mut counts: std::collections::HashMap<String, u64> =
+                std::collections::HashMap::new();
+            {
+                let matches = transaction
+                    .open_table(MATCHES)
+                    .map_err(|error| fail(&error))?;
+                for entry in matches.iter().map_err(|error| fail(&error))? {
+                    let (key, _) = entry.map_err(|error| fail(&error))?;
+                    if let Some((watch, _, _)) = parse_match_key(key.value()) {
+                        *counts.entry(watch.to_owned()).or_default() += 1;
+                    }
+                }
+            }
+            let mut table = transaction
+                .open_table(MATCH_COUNTS)
+                .map_err(|error| fail(&error))?;
+            for (watch, count) in counts {
+                table
+                    .insert(watch.as_str(), count)
+                    .map_err(|error| fail(&error))?;
+            }
         }
         let tail = {
             transaction
@@ -370,6 +400,7 @@ impl Store {
             let mut table = transaction
                 .open_table(MATCHES)
                 .map_err(|error| fail(&error))?;
+            let mut added: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
             for found in matches {
                 let key = match_key(&found.watch, found.created_at, &found.key);
                 // Matched before (a repeated import): the first time it matched stays.
@@ -382,7 +413,20 @@ impl Store {
                         .insert(key.as_str(), found.matched_at.timestamp_millis())
                         .map_err(|error| fail(&error))?;
                     written.matches += 1;
+                    *added.entry(found.watch.as_str()).or_default() += 1;
                 }
+            }
+            let mut counts = transaction
+                .open_table(MATCH_COUNTS)
+                .map_err(|error| fail(&error))?;
+            for (watch, count) in added {
+                let before = counts
+                    .get(watch)
+                    .map_err(|error| fail(&error))?
+                    .map_or(0, |count| count.value());
+                counts
+                    .insert(watch, before + count)
+                    .map_err(|error| fail(&error))?;
             }
             let mut meta = transaction.open_table(META).map_err(|error| fail(&error))?;
             meta.insert("tail", append.new_tail().encode().as_slice())
@@ -545,20 +589,23 @@ impl Store {
         let table = transaction
             .open_table(MATCHES)
             .map_err(|error| fail(&error))?;
+        let total = transaction
+            .open_table(MATCH_COUNTS)
+            .map_err(|error| fail(&error))?
+            .get(watch)
+            .map_err(|error| fail(&error))?
+            .map_or(0, |count| count.value());
         let start = format!("{watch}\u{0}");
         let end = format!("{watch}\u{1}");
         let mut found = Vec::new();
-        let mut total = 0;
         for entry in table
             .range(start.as_str()..end.as_str())
             .map_err(|error| fail(&error))?
             .rev()
+            .take(limit)
         {
             let (key, matched_at) = entry.map_err(|error| fail(&error))?;
-            total += 1;
-            if found.len() < limit
-                && let Some((watch, created_at, post)) = parse_match_key(key.value())
-            {
+            if let Some((watch, created_at, post)) = parse_match_key(key.value()) {
                 found.push(WatchMatch {
                     watch: watch.to_owned(),
                     key: post.to_owned(),
@@ -666,6 +713,44 @@ mod tests {
         assert_eq!(back, post("1"));
         assert_eq!(back.raw.as_bytes(), [0xff, b'{']);
         assert_eq!(store.get("twitter:9").unwrap(), None);
+    }
+
+    #[test]
+    fn match_totals_are_kept_and_counted_once_for_an_older_archive() {
+        let dir = tempfile::tempdir().unwrap();
+        let found = |id: &str, watch: &str| WatchMatch {
+            watch: watch.into(),
+            key: format!("twitter:{id}"),
+            created_at: "2009-06-13T18:04:05Z".parse().unwrap(),
+            matched_at: "2009-06-13T18:05:00Z".parse().unwrap(),
+        };
+        {
+            let store = Store::open(dir.path()).unwrap();
+            let (mut a, mut b, mut c) = (post("1"), post("2"), post("3"));
+            let matches = [found("1", "w"), found("2", "w"), found("3", "other")];
+            store
+                .write_with_matches(&mut [&mut a, &mut b, &mut c], &[], &matches)
+                .unwrap();
+            // Matched again (a repeated import): not counted twice.
+            let mut again = post("1");
+            store
+                .write_with_matches(&mut [&mut again], &[], &[found("1", "w")])
+                .unwrap();
+            let (newest, total) = store.matches_of("w", 1).unwrap();
+            assert_eq!((newest.len(), total), (1, 2));
+            assert_eq!(store.matches_of("other", 0).unwrap().1, 1);
+            assert_eq!(store.matches_of("none", 5).unwrap(), (Vec::new(), 0));
+        }
+        // An archive from before the counts: they are counted when it is opened.
+        {
+            let db = Database::create(dir.path().join(ARCHIVE_FILE)).unwrap();
+            let transaction = db.begin_write().unwrap();
+            transaction.delete_table(MATCH_COUNTS).unwrap();
+            transaction.commit().unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.matches_of("w", 10).unwrap().1, 2);
+        assert_eq!(store.matches_of("w", 10).unwrap().0.len(), 2);
     }
 
     #[test]
