@@ -141,19 +141,15 @@ async function run() {
       await page.goto(`${BASE}/`, { waitUntil: 'domcontentloaded', timeout: TIMEOUT });
       const column = '[data-testid="watch-column"]';
       await page.waitForSelector(column, { timeout: TIMEOUT });
-      const handle = await page.waitForSelector(`${column} [data-testid="post"]`, { timeout: TIMEOUT });
-      const watch = await handle.evaluate((el) => el.closest('[data-testid="watch-column"]').getAttribute('data-watch'));
-      const count = () => page.$$eval(`${column} [data-testid="post"]`, (els, w) =>
-        els.filter((el) => el.closest('[data-testid="watch-column"]').getAttribute('data-watch') === w).length, watch);
-      const before = await count();
-      // Cards that arrived through the stream carry data-live; the column's count grows unless
-      // it is already at its cap of 200, when a live card on top proves the same.
-      await page.waitForFunction(({ w, n }) => {
-        const col = [...document.querySelectorAll('[data-testid="watch-column"]')].find((el) => el.getAttribute('data-watch') === w);
-        if (!col) return false;
-        const posts = col.querySelectorAll('[data-testid="post"]');
-        return posts.length > n || (posts.length >= 200 && col.querySelector('[data-testid="post"][data-live]'));
-      }, { w: watch, n: before }, { timeout: TIMEOUT });
+      await page.waitForSelector(`${column} [data-testid="post"]`, { timeout: TIMEOUT });
+      // A card that arrived through the stream (data-live), in whichever column: some columns
+      // hold only posts imported before the page opened (the hostile ones), which never grow.
+      const count = () => page.$$eval(`${column} [data-testid="post"]`, (els) => els.length);
+      await page.waitForFunction(
+        () => document.querySelector('[data-testid="watch-column"] [data-testid="post"][data-live]'),
+        null,
+        { timeout: 3 * TIMEOUT },
+      );
       if (!(await page.$(`${column} [data-testid="post"][data-live]`))) fail('live view', 'no card arrived from the event stream');
       const after = await count();
       await screenshot(page, 'live.png');
