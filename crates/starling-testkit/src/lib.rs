@@ -39,6 +39,19 @@ pub fn shared_data(relative: &str) -> Option<PathBuf> {
     resolve(&shared_root(), relative, running_in_ci())
 }
 
+/// Whether a tool a test drives (a browser, a server, a checker) is installed: when it is not,
+/// panics under `CI=true` (`.ci/run` installs it), otherwise prints why the calling test is
+/// skipped. `present` is what the test found; `what` says what is missing and how to get it.
+pub fn tool(what: &str, present: bool) -> bool {
+    if !present {
+        skip(
+            &format!("{what} is not installed (.ci/run installs it)"),
+            running_in_ci(),
+        );
+    }
+    present
+}
+
 fn running_in_ci() -> bool {
     std::env::var("CI").is_ok_and(|value| value.eq_ignore_ascii_case("true") || value == "1")
 }
@@ -48,10 +61,18 @@ fn resolve(root: &Path, relative: &str, in_ci: bool) -> Option<PathBuf> {
     if path.exists() {
         return Some(path);
     }
-    let reason = format!(
-        "shared test data {} is missing (set {SHARED_ENV} to the folder that holds data/)",
-        path.display()
+    skip(
+        &format!(
+            "shared test data {} is missing (set {SHARED_ENV} to the folder that holds data/)",
+            path.display()
+        ),
+        in_ci,
     );
+    None
+}
+
+/// Fails under CI, where nothing may be skipped; elsewhere says why the test skips.
+fn skip(reason: &str, in_ci: bool) {
     assert!(!in_ci, "{reason}; CI=true, so this test cannot be skipped");
     #[expect(
         clippy::print_stderr,
@@ -60,7 +81,6 @@ fn resolve(root: &Path, relative: &str, in_ci: bool) -> Option<PathBuf> {
     {
         eprintln!("skipped: {reason}");
     }
-    None
 }
 
 #[cfg(test)]

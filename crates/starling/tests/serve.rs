@@ -48,24 +48,6 @@ fn encode(text: &str) -> String {
         .collect()
 }
 
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|value| value.eq_ignore_ascii_case("true") || value == "1")
-}
-
-/// Whether a tool the test needs is here: under `CI=true` it must be; elsewhere the test
-/// says why it skips.
-fn have(what: &str, present: bool) -> bool {
-    if !present {
-        let reason = format!("{what} is not installed (.ci/run installs it)");
-        assert!(
-            !in_ci(),
-            "{reason}; CI=true, so this test cannot be skipped"
-        );
-        eprintln!("skipped: {reason}");
-    }
-    present
-}
-
 /// Waits until the ingest has stopped running with at least `posts` archived.
 fn wait_for_posts(address: &str, posts: u64) -> Value {
     let deadline = Instant::now() + Duration::from_secs(240);
@@ -159,7 +141,7 @@ fn off_loopback_the_server_refuses_calls_without_a_token() {
 #[test]
 fn the_api_answers_as_its_openapi_description_says() {
     let schemathesis = Command::new("schemathesis").arg("--version").output();
-    if !have(
+    if !starling_testkit::tool(
         "schemathesis (pip install schemathesis)",
         schemathesis.is_ok_and(|output| output.status.success()),
     ) {
@@ -287,8 +269,8 @@ fn the_dashboard_works_in_a_real_browser_and_never_runs_post_text() {
     let browser_tests =
         starling_testkit::workspace_root().join("crates/starling-server/tests/browser");
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if !have("Chromium", Path::new(&chromium).exists())
-        || !have(
+    if !starling_testkit::tool("Chromium", Path::new(&chromium).exists())
+        || !starling_testkit::tool(
             "playwright-core (npm ci in crates/starling-server/tests/browser)",
             browser_tests.join("node_modules/playwright-core").is_dir(),
         )
