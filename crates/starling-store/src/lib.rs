@@ -196,6 +196,17 @@ impl Store {
             source,
         })?;
         let path = data_dir.join(ARCHIVE_FILE);
+        if !path.exists() {
+            // A new database is written whole under another name, then renamed: a crash while
+            // redb writes its first header must not leave a file that never opens again.
+            let fresh = data_dir.join(format!("{ARCHIVE_FILE}.new"));
+            let _ = std::fs::remove_file(&fresh);
+            drop(Database::create(&fresh).map_err(|error| database(&fresh, error))?);
+            std::fs::rename(&fresh, &path).map_err(|error| database(&path, error))?;
+            std::fs::File::open(data_dir)
+                .and_then(|folder| folder.sync_all())
+                .map_err(|error| database(&path, error))?;
+        }
         // A bounded cache: the archive is written far more than it is read back here.
         let db = Database::builder()
             .set_cache_size(CACHE_BYTES)
