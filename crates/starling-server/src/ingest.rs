@@ -33,6 +33,11 @@ pub enum Job {
         /// Told the outcome when the job is done.
         done: Option<tokio::sync::oneshot::Sender<Result<ImportSummary, String>>>,
     },
+    /// Live sources (`[[sources]]`): runs until the connectors stop.
+    Live {
+        /// Where the connectors' records come out.
+        source: Box<starling_sources::LiveSource>,
+    },
     /// A generated scenario played in accelerated real time.
     Scenario {
         /// The scenario.
@@ -49,6 +54,7 @@ impl std::fmt::Debug for Job {
         match self {
             Job::Files { paths, .. } => write!(formatter, "Files({paths:?})"),
             Job::Scenario { speed, .. } => write!(formatter, "Scenario(speed {speed})"),
+            Job::Live { .. } => write!(formatter, "Live"),
         }
     }
 }
@@ -168,6 +174,11 @@ fn run_one_job(app: &App, job: Job, detectors: &Mutex<InOrder>) {
             });
             if let Some(done) = done {
                 let _ = done.send(result);
+            }
+        }
+        Job::Live { mut source } => {
+            if let Err(error) = run_job(app, &mut *source, detectors) {
+                app.live.failed(format!("live sources stopped: {error}"));
             }
         }
         Job::Scenario {

@@ -56,6 +56,8 @@ pub struct Options {
     pub config_watches: Vec<starling_watch::WatchDef>,
     /// Alert rules from the configuration file, the same way.
     pub config_alerts: Vec<starling_alerts::Rule>,
+    /// Live sources to follow (`[[sources]]`), archived like an import as they arrive.
+    pub sources: Vec<starling_sources::SourceConfig>,
 }
 
 impl Default for Options {
@@ -67,6 +69,7 @@ impl Default for Options {
             assets_dir: None,
             config_watches: Vec::new(),
             config_alerts: Vec::new(),
+            sources: Vec::new(),
         }
     }
 }
@@ -80,6 +83,9 @@ pub enum ServeError {
     /// The alerts' outbox could not be opened, or a configured rule is not valid.
     #[error(transparent)]
     Alerts(#[from] starling_alerts::AlertError),
+    /// A live source is misconfigured or could not start.
+    #[error(transparent)]
+    Sources(#[from] starling_sources::SourceError),
     /// The address could not be bound or served.
     #[error("{address}: {source}")]
     Io {
@@ -119,6 +125,9 @@ pub struct App {
     stop: Arc<AtomicBool>,
     /// Set when the server begins to shut down: live streams end.
     closing: tokio::sync::watch::Sender<bool>,
+    /// The live sources' health and gaps, when any are followed.
+    pub sources: std::sync::OnceLock<Arc<starling_sources::Registry>>,
+    connectors: Mutex<Option<starling_sources::Sources>>,
     jobs: Mutex<Option<std::sync::mpsc::Sender<Job>>>,
     ingest: Mutex<Option<std::thread::JoinHandle<()>>>,
     delivery: Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -162,6 +171,8 @@ impl App {
             config_watches: options.config_watches,
             stop: Arc::new(AtomicBool::new(false)),
             closing: tokio::sync::watch::Sender::new(false),
+            sources: std::sync::OnceLock::new(),
+            connectors: Mutex::new(None),
             jobs: Mutex::new(Some(sender)),
             ingest: Mutex::new(None),
             delivery: Mutex::new(None),
@@ -184,7 +195,53 @@ impl App {
                 source,
             })?;
         *app.ingest.lock().unwrap_or_else(PoisonError::into_inner) = Some(handle);
+        if !options.sources.is_empty() {
+            // X rules follow the watches as they are when a connector (re)connects.
+            let weak = Arc::downgrade(&app);
+            let watches: starling_sources::WatchList = Arc::new(move || {
+                weak.upgrade()
+                    .map_or_else(Vec::new, |app| app.watch_queries())
+            });
+            let started = starling_sources::start(
+                &options.sources,
+                starling_sources::Options {
+                    data_dir: Some(data_dir.to_owned()),
+                    watches,
+                    ..starling_sources::Options::default()
+                },
+            );
+            let (connectors, live) = match started {
+                Ok(started) => started,
+                Err(error) => {
+                    app.shutdown();
+                    return Err(error.into());
+                }
+            };
+            let _ = app.sources.set(Arc::clone(connectors.registry()));
+            *app.connectors
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(connectors);
+            app.submit(Job::Live {
+                source: Box::new(live),
+            });
+        }
         Ok(app)
+    }
+
+    /// The active watches' names and queries (the archive's and the configuration's).
+    fn watch_queries(&self) -> Vec<(String, String)> {
+        let mut watches: std::collections::BTreeMap<String, String> = self
+            .store
+            .watches()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|watch| watch.active)
+            .map(|watch| (watch.name, watch.query))
+            .collect();
+        for watch in self.config_watches.iter().filter(|watch| watch.active) {
+            watches.insert(watch.name.clone(), watch.query.clone());
+        }
+        watches.into_iter().collect()
     }
 
     /// Queues a job for the pipeline; false when the server is stopping.
@@ -209,6 +266,16 @@ impl App {
     /// finishes its batch and commits; returns once the thread has ended.
     pub fn shutdown(&self) {
         self.stop.store(true, Ordering::Relaxed);
+        // Connectors stop first: what they received and the archive acknowledged is saved
+        // as read; the rest is asked for again on the next start.
+        let connectors = self
+            .connectors
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(mut connectors) = connectors {
+            connectors.stop();
+        }
         self.jobs
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

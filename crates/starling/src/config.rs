@@ -27,6 +27,10 @@ pub struct Config {
     /// here wins.
     #[serde(default)]
     pub alerts: Vec<starling_alerts::Rule>,
+    /// Live sources (`[[sources]]` with `kind` and `urls`, and the kind's settings), started
+    /// by `starling serve`.
+    #[serde(default)]
+    pub sources: Vec<starling_sources::SourceConfig>,
 }
 
 /// Scenario settings shared by `simulate` and `demo`; each unset key keeps its default.

@@ -57,10 +57,15 @@ enum Command {
     Eval(commands::eval::Args),
     /// Export every post matching a query: CSV, JSON lines, raw records or ids.
     Export(commands::export::Args),
+    /// Follow live sources (rss, mastodon, jetstream, x) in the foreground: each new post is
+    /// archived and shown as it arrives.
+    Follow(commands::follow::Args),
     /// Import exports (Twitter, Mastodon, Bluesky, Reddit, Telegram, feeds, CSV) into the archive.
     Import(commands::import::Args),
     /// Search the archive with the query language; facets and a time histogram on request.
     Search(commands::search::Args),
+    /// The live sources' health (connected, rate, lag, errors) and every gap recorded.
+    Sources(commands::follow::SourcesArgs),
     /// Run the pipeline continuously beside the REST API, the live stream and the dashboard.
     Serve(commands::serve::Args),
     /// Generate a realistic multi-platform crisis scenario, with its ground truth, as files.
@@ -116,7 +121,9 @@ fn run(cli: Cli, stdout: &mut dyn Write) -> anyhow::Result<()> {
         Command::Detect(args) => commands::detect::run(&context, args, stdout),
         Command::Eval(args) => commands::eval::run(args, stdout),
         Command::Export(args) => commands::export::run(&context, args, stdout),
+        Command::Follow(args) => commands::follow::run(&context, args, stdout),
         Command::Import(args) => commands::import::run(&context, args, stdout),
+        Command::Sources(args) => commands::follow::sources(&context, args, stdout),
         Command::Search(args) => commands::search::run(&context, args, stdout),
         Command::Serve(args) => commands::serve::run(&context, args, stdout),
         Command::Token(args) => commands::token::run(&context, args, stdout),

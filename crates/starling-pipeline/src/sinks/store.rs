@@ -194,6 +194,23 @@ impl<'a> StoreSink<'a> {
         Ok(())
     }
 
+    /// Commits the index when posts wait and the commit interval has passed.
+    fn commit_if_due(&mut self) -> Result<(), PipelineError> {
+        if self.uncommitted == 0 || self.last_commit.elapsed() < self.commit_interval {
+            return Ok(());
+        }
+        if let Some(indexer) = self.indexer.as_ref() {
+            let mut indexer = indexer.lock().unwrap_or_else(PoisonError::into_inner);
+            indexer.commit().map_err(|error| PipelineError::Sink {
+                sink: "search index".into(),
+                message: error.to_string(),
+            })?;
+        }
+        self.uncommitted = 0;
+        self.last_commit = std::time::Instant::now();
+        Ok(())
+    }
+
     /// Where rejects go.
     pub fn rejects_path(&self) -> &Path {
         &self.rejects_path
@@ -258,6 +275,12 @@ impl Sink for StoreSink<'_> {
     type Item = Item;
 
     fn write(&mut self, mut batch: Batch<Item>) -> Result<Offset, PipelineError> {
+        if batch.items.is_empty() {
+            // A live source's tick: nothing to write, but the index commits what it holds
+            // once the interval has passed, so the last posts become searchable.
+            self.commit_if_due()?;
+            return Ok(Offset(batch.offsets.end));
+        }
         let mut posts: Vec<&mut Post> = Vec::new();
         let mut notices: Vec<Notice> = Vec::new();
         let mut rejects = Vec::new();

@@ -4,6 +4,7 @@
 mod alerts;
 mod archive;
 mod extract;
+mod sources;
 mod stream;
 mod watches;
 
@@ -50,6 +51,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/alerts", get(alerts::list).post(alerts::create))
         .route("/api/alerts/{name}", axum::routing::delete(alerts::remove))
         .route("/api/alerts/{name}/test", post(alerts::test))
+        .route("/api/sources", get(sources::list))
         .route("/api/stream", get(stream::events))
         .route(
             "/api/tokens",

@@ -370,6 +370,57 @@ pub(super) async fn metrics(State(app): State<Arc<App>>) -> Result<Response, Api
                 ("{state=\"failed\"}".to_owned(), alerts.failed as f64),
             ],
         );
+        if let Some(registry) = app.sources.get() {
+            let health = registry.health(chrono::Utc::now());
+            let label = |id: &str| {
+                let id = id
+                    .replace('\\', "\\\\")
+                    .replace('"', "\\\"")
+                    .replace('\n', " ");
+                format!("{{source=\"{id}\"}}")
+            };
+            metric(
+                "starling_source_connected",
+                "gauge",
+                "1 while a live source is connected (or polling successfully).",
+                health
+                    .iter()
+                    .map(|health| (label(&health.id), if health.connected { 1.0 } else { 0.0 }))
+                    .collect(),
+            );
+            metric(
+                "starling_source_records_total",
+                "counter",
+                "Records received by a live source.",
+                health
+                    .iter()
+                    .map(|health| (label(&health.id), health.received as f64))
+                    .collect(),
+            );
+            metric(
+                "starling_source_gaps_total",
+                "counter",
+                "Gaps (intervals where data may be missing) a live source has closed.",
+                health
+                    .iter()
+                    .map(|health| (label(&health.id), health.gaps as f64))
+                    .collect(),
+            );
+            metric(
+                "starling_source_gap_open",
+                "gauge",
+                "1 while a live source has a gap open.",
+                health
+                    .iter()
+                    .map(|health| {
+                        (
+                            label(&health.id),
+                            if health.open_gap.is_some() { 1.0 } else { 0.0 },
+                        )
+                    })
+                    .collect(),
+            );
+        }
         metric(
             "starling_stream_clients",
             "gauge",

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod detect;
 pub mod eval;
 pub mod export;
+pub mod follow;
 pub mod import;
 pub mod search;
 pub mod serve;

@@ -40,6 +40,7 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
     let options = Options {
         config_watches: context.config.watches.clone(),
         config_alerts: context.config.alerts.clone(),
+        sources: context.config.sources.clone(),
         ..options(access)
     };
     let app = App::open(&context.data_dir, matcher, options)?;
