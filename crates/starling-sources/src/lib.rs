@@ -900,3 +900,89 @@ impl Drop for LiveSource {
         let _ = self.save();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_up_to_its_cap() {
+        let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(60), "a");
+        let mut previous_base = Duration::ZERO;
+        for attempt in 0..12 {
+            let base = Duration::from_secs(1u64 << attempt).min(Duration::from_secs(60));
+            let wait = backoff.next();
+            assert!(
+                wait >= base / 2 && wait <= base,
+                "{attempt}: {wait:?} for {base:?}"
+            );
+            assert!(base >= previous_base);
+            previous_base = base;
+        }
+        backoff.reset();
+        assert!(backoff.next() <= Duration::from_secs(1));
+        // Two connectors failing together do not wait alike.
+        let mut other = Backoff::new(Duration::from_secs(1), Duration::from_secs(60), "b");
+        let waits: Vec<Duration> = (0..5).map(|_| other.next()).collect();
+        let mut again = Backoff::new(Duration::from_secs(1), Duration::from_secs(60), "c");
+        assert_ne!(waits, (0..5).map(|_| again.next()).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn configurations_are_checked_before_connecting() {
+        let config = |kind: Kind, url: &str| SourceConfig {
+            kind: Some(kind),
+            urls: vec![url.into()],
+            ..SourceConfig::default()
+        };
+        assert!(
+            config(Kind::Rss, "https://example.org/feed")
+                .validate()
+                .is_ok()
+        );
+        assert!(
+            config(Kind::Rss, "wss://example.org/feed")
+                .validate()
+                .is_err()
+        );
+        assert!(
+            config(Kind::Jetstream, "https://example.org/")
+                .validate()
+                .is_err()
+        );
+        let mut mastodon = config(Kind::Mastodon, "https://mastodon.social");
+        mastodon.stream = Some("hashtag:".into());
+        assert!(mastodon.validate().is_err());
+        let mut jetstream = config(Kind::Jetstream, "wss://example.org/subscribe");
+        jetstream.compress = true;
+        assert!(
+            jetstream
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("zstd_dictionary")
+        );
+        let mut x = SourceConfig {
+            kind: Some(Kind::X),
+            mode: Some("search".into()),
+            ..SourceConfig::default()
+        };
+        assert!(x.validate().is_err());
+        x.query = Some("tehran".into());
+        assert!(x.validate().is_ok());
+        assert_eq!(x.urls(), ["https://api.x.com"]);
+        // A secret never shows in a debug print.
+        assert_eq!(format!("{:?}", Secret("abc".into())), "Secret(…)");
+    }
+
+    #[test]
+    fn recent_identities_are_bounded() {
+        let mut recent = Recent::new(2);
+        assert!(recent.first("a"));
+        assert!(!recent.first("a"));
+        assert!(recent.first("b"));
+        assert!(recent.first("c"));
+        // "a" fell out of the window.
+        assert!(recent.first("a"));
+    }
+}

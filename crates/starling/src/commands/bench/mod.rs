@@ -3,6 +3,7 @@
 mod alerts;
 mod detect;
 mod enrich;
+mod sources;
 mod stream;
 mod watches;
 
@@ -43,6 +44,8 @@ enum What {
     Stream(stream::StreamArgs),
     /// From a post's arrival to the webhook's receipt of its alert, at a steady ingest rate.
     Alerts(alerts::AlertArgs),
+    /// Posts/s through the Jetstream and Mastodon connectors from a loopback server.
+    Sources(sources::SourcesArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -105,6 +108,7 @@ pub fn run(args: Args, stdout: &mut dyn Write) -> anyhow::Result<()> {
         What::Enrich(args) => return enrich::run(args, stdout),
         What::Stream(args) => return stream::run(args, stdout),
         What::Alerts(args) => return alerts::run(args, stdout),
+        What::Sources(args) => return sources::run_bench(args, stdout),
     };
     let mut corpora: Vec<(String, Format, Vec<Vec<u8>>)> = Vec::new();
     let mut generated: BTreeMap<&'static str, (Format, Vec<Vec<u8>>)> = BTreeMap::new();
