@@ -720,6 +720,8 @@ pub fn start(
 /// stop: this many empty batches follow the last record.
 const QUIET_TICKS: u32 = 12;
 const TICK: Duration = Duration::from_millis(250);
+/// How long a batch waits for more records after its first.
+const GATHER: Duration = Duration::from_millis(5);
 
 async fn run_connectors(
     contexts: Vec<(Kind, Context)>,
@@ -821,10 +823,14 @@ impl LiveSource {
 impl Source for LiveSource {
     fn next_batch(&mut self, max: usize) -> Result<Option<Batch<Record>>, PipelineError> {
         let mut records = Vec::new();
+        let mut first_at = Instant::now();
         loop {
             let event = if records.is_empty() {
                 match self.receiver.blocking_recv() {
-                    Some(event) => event,
+                    Some(event) => {
+                        first_at = Instant::now();
+                        event
+                    }
                     None => return Ok(None),
                 }
             } else if records.len() >= max {
@@ -832,6 +838,12 @@ impl Source for LiveSource {
             } else {
                 match self.receiver.try_recv() {
                     Ok(event) => event,
+                    // While records flow, a batch waits a moment for more: the decode stage
+                    // spreads a batch over every core, and many small batches waste that.
+                    Err(mpsc::error::TryRecvError::Empty) if first_at.elapsed() < GATHER => {
+                        std::thread::sleep(Duration::from_micros(200));
+                        continue;
+                    }
                     Err(_) => break,
                 }
             };

@@ -35,6 +35,8 @@ struct SourceFigure {
     seconds: f64,
     posts_per_sec: f64,
     mb_per_sec: f64,
+    /// Sink writes (batches joined by group commit): fewer, larger writes cost less.
+    writes: u64,
 }
 
 /// Records as a server sends them.
@@ -182,6 +184,7 @@ fn measure(
         })
     };
     let options = RunOptions::default();
+    let writes;
     if into_store {
         let store = Store::open(work.path())?;
         let index = SearchIndex::open(work.path())?;
@@ -198,16 +201,17 @@ fn measure(
                 }
             })
         };
-        run(&mut live, &mut Decode::default(), &mut sink, options)?;
+        writes = run(&mut live, &mut Decode::default(), &mut sink, options)?.batches;
         drop(sink);
         let _ = forward.join();
     } else {
-        run(
+        writes = run(
             &mut live,
             &mut Pass,
             &mut Count(Arc::clone(&counter)),
             options,
-        )?;
+        )?
+        .batches;
     }
     let elapsed = watcher
         .join()
@@ -224,6 +228,54 @@ fn measure(
         seconds,
         posts_per_sec: posts as f64 / seconds,
         mb_per_sec: bytes as f64 / seconds / 1e6,
+        writes,
+    })
+}
+
+/// The same records imported from a JSON lines file through the same sink: the baseline a
+/// connector is measured against.
+fn measure_file(
+    connector: &'static str,
+    records: &[Vec<u8>],
+    format: starling_formats::Format,
+    bytes: u64,
+) -> anyhow::Result<SourceFigure> {
+    let work = tempfile::tempdir()?;
+    let path = work.path().join("records.jsonl");
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path)?);
+    for record in records {
+        file.write_all(record)?;
+        file.write_all(b"\n")?;
+    }
+    file.into_inner()
+        .map_err(|error| error.into_error())?
+        .sync_all()?;
+    let archive = work.path().join("archive");
+    let started = Instant::now();
+    let store = Store::open(&archive)?;
+    let index = SearchIndex::open(&archive)?;
+    let mut sink = StoreSink::new(&store, &archive, chrono::Utc::now())
+        .with_index(index.indexer()?)
+        .commit_every(Duration::from_millis(500));
+    let mut source =
+        starling_pipeline::sources::FileSource::new(&[path], Some(format), chrono::Utc::now());
+    let writes = run(
+        &mut source,
+        &mut Decode::default(),
+        &mut sink,
+        RunOptions::default(),
+    )?
+    .batches;
+    let posts = sink.posts_seen().load(Ordering::Relaxed);
+    let seconds = started.elapsed().as_secs_f64();
+    Ok(SourceFigure {
+        connector,
+        into: "archive, from a file",
+        posts,
+        seconds,
+        posts_per_sec: posts as f64 / seconds,
+        mb_per_sec: bytes as f64 / seconds / 1e6,
+        writes,
     })
 }
 
@@ -232,8 +284,9 @@ pub fn run_bench(args: SourcesArgs, stdout: &mut dyn Write) -> anyhow::Result<()
     let jetstream_bytes: u64 = jetstream.iter().map(|event| event.len() as u64).sum();
     let mastodon_bytes: u64 = mastodon.iter().map(|status| status.len() as u64).sum();
     let (jetstream_posts, mastodon_posts) = (jetstream.len() as u64, mastodon.len() as u64);
-    let websocket = websocket_server(Arc::new(jetstream))?;
-    let sse = sse_server(Arc::new(mastodon))?;
+    let (jetstream, mastodon) = (Arc::new(jetstream), Arc::new(mastodon));
+    let websocket = websocket_server(Arc::clone(&jetstream))?;
+    let sse = sse_server(Arc::clone(&mastodon))?;
     let configs = [
         (
             "jetstream",
@@ -245,6 +298,8 @@ pub fn run_bench(args: SourcesArgs, stdout: &mut dyn Write) -> anyhow::Result<()
             },
             jetstream_posts,
             jetstream_bytes,
+            Arc::clone(&jetstream),
+            starling_formats::Format::Jetstream,
         ),
         (
             "mastodon",
@@ -256,6 +311,8 @@ pub fn run_bench(args: SourcesArgs, stdout: &mut dyn Write) -> anyhow::Result<()
             },
             mastodon_posts,
             mastodon_bytes,
+            Arc::clone(&mastodon),
+            starling_formats::Format::Mastodon,
         ),
     ];
     if !args.json {
@@ -265,22 +322,27 @@ pub fn run_bench(args: SourcesArgs, stdout: &mut dyn Write) -> anyhow::Result<()
             jetstream_posts, mastodon_posts
         )?;
     }
-    for (name, config, posts, bytes) in &configs {
-        for into_store in [false, true] {
-            let figure = measure(name, config, *posts, *bytes, into_store)?;
+    for (name, config, posts, bytes, records, format) in &configs {
+        for step in 0..3 {
+            let figure = match step {
+                0 => measure(name, config, *posts, *bytes, false)?,
+                1 => measure(name, config, *posts, *bytes, true)?,
+                _ => measure_file(name, records, *format, *bytes)?,
+            };
             if args.json {
                 serde_json::to_writer(&mut *stdout, &figure)?;
                 writeln!(stdout)?;
             } else {
                 writeln!(
                     stdout,
-                    "  {:<10} into {:<8} {:>9} posts in {:>6.2} s: {:>9.0} posts/s ({:.1} MB/s)",
+                    "  {:<10} into {:<21} {:>9} posts in {:>6.2} s: {:>9.0} posts/s ({:.1} MB/s, {} writes)",
                     figure.connector,
                     figure.into,
                     figure.posts,
                     figure.seconds,
                     figure.posts_per_sec,
-                    figure.mb_per_sec
+                    figure.mb_per_sec,
+                    figure.writes
                 )?;
             }
             stdout.flush()?;
