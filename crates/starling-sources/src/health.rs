@@ -150,9 +150,9 @@ pub struct Health {
     /// Notes about the configuration (a watch that could not become an X rule).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
-    /// Receipt times of the last minute's records (for `per_minute`).
+    /// Records received per second over the last minute (for `per_minute`).
     #[serde(skip)]
-    recent: VecDeque<DateTime<Utc>>,
+    recent: VecDeque<(i64, u64)>,
 }
 
 impl Health {
@@ -192,11 +192,15 @@ impl Health {
     }
 
     fn refresh_rate(&mut self, now: DateTime<Utc>) {
-        let minute_ago = now - chrono::Duration::minutes(1);
-        while self.recent.front().is_some_and(|at| *at < minute_ago) {
+        let second = now.timestamp();
+        while self
+            .recent
+            .front()
+            .is_some_and(|(at, _)| *at <= second - 60)
+        {
             self.recent.pop_front();
         }
-        self.per_minute = self.recent.len() as u64;
+        self.per_minute = self.recent.iter().map(|(_, count)| count).sum();
     }
 }
 
@@ -209,8 +213,6 @@ pub struct Registry {
 
 /// Gaps kept in memory for the API.
 const RECENT_GAPS: usize = 1000;
-/// Receipt times kept per connector for the rate (a minute at this rate).
-const RATE_WINDOW: usize = 100_000;
 
 struct GapLog {
     file: Option<File>,
@@ -227,7 +229,13 @@ impl Registry {
                 std::fs::create_dir_all(folder)?;
                 let path = folder.join(GAPS_FILE);
                 recent = read_gaps(&path, RECENT_GAPS)?.into();
-                Some(OpenOptions::new().create(true).append(true).open(path)?)
+                let mut file = OpenOptions::new().create(true).append(true).open(&path)?;
+                // A line torn by a crash is ended, so the next gap starts a line of its own.
+                let bytes = std::fs::read(&path)?;
+                if bytes.last().is_some_and(|last| *last != b'\n') {
+                    file.write_all(b"\n")?;
+                }
+                Some(file)
             }
             None => None,
         };
@@ -289,11 +297,10 @@ impl Registry {
             if let Some(at) = event_time {
                 health.lag_ms = Some((now - at).num_milliseconds());
             }
-            for _ in 0..records.min(RATE_WINDOW as u64) {
-                if health.recent.len() == RATE_WINDOW {
-                    health.recent.pop_front();
-                }
-                health.recent.push_back(now);
+            let second = now.timestamp();
+            match health.recent.back_mut() {
+                Some((at, count)) if *at == second => *count += records,
+                _ => health.recent.push_back((second, records)),
             }
             health.refresh_rate(now);
         });
@@ -475,4 +482,65 @@ pub fn read_gaps(path: &Path, limit: usize) -> std::io::Result<Vec<Gap>> {
         }
     }
     Ok(gaps.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_gaps_and_the_log() {
+        let folder = tempfile::tempdir().unwrap();
+        let registry = Registry::new(Some(folder.path())).unwrap();
+        let start = DateTime::from_timestamp(1_750_000_000, 0).unwrap();
+        registry.add(Health::new("j:ws://x", "jetstream", "ws://x", start));
+        // A firehose's worth in one second is counted, not capped.
+        registry.received("j:ws://x", 150_000, Some(start), start);
+        registry.received("j:ws://x", 10, None, start + chrono::Duration::seconds(30));
+        assert_eq!(
+            registry.health(start + chrono::Duration::seconds(30))[0].per_minute,
+            150_010
+        );
+        assert_eq!(
+            registry.health(start + chrono::Duration::seconds(61))[0].per_minute,
+            10
+        );
+        // A gap opened twice keeps its start; a better cause replaces "disconnected".
+        let from = start + chrono::Duration::seconds(40);
+        registry.open_gap("j:ws://x", from, Cause::Disconnected, "reset");
+        registry.open_gap(
+            "j:ws://x",
+            from + chrono::Duration::seconds(5),
+            Cause::RateLimited,
+            "429",
+        );
+        let gap = registry
+            .close_gap(
+                "j:ws://x",
+                from + chrono::Duration::seconds(9),
+                Recovery::Cursor { cursor: "1".into() },
+            )
+            .unwrap();
+        assert_eq!((gap.from, gap.cause), (from, Cause::RateLimited));
+        assert!(
+            registry
+                .close_gap("j:ws://x", from, Recovery::None)
+                .is_none()
+        );
+        // The log survives a torn last line.
+        let path = folder.path().join(GAPS_FILE);
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"{\"source\":\"j")
+            .unwrap();
+        assert_eq!(read_gaps(&path, 10).unwrap(), vec![gap.clone()]);
+        let reopened = Registry::new(Some(folder.path())).unwrap();
+        assert_eq!(reopened.gaps(10), vec![gap.clone()]);
+        let mut next = gap.clone();
+        next.detail = "after the tear".into();
+        reopened.record_gap(next.clone());
+        assert_eq!(read_gaps(&path, 10).unwrap(), vec![gap, next]);
+    }
 }

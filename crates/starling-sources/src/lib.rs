@@ -731,13 +731,30 @@ async fn run_connectors(
 ) {
     let mut tasks = Vec::new();
     for (kind, context) in contexts {
-        tasks.push(tokio::spawn(async move {
+        let (id, registry) = (context.id.clone(), Arc::clone(&context.registry));
+        let mut connector = AbortOnDrop(tokio::spawn(async move {
             match kind {
                 Kind::Rss => rss::run(context).await,
                 Kind::Mastodon => mastodon::run(context).await,
                 Kind::Jetstream => jetstream::run(context).await,
                 Kind::X => x::run(context).await,
             }
+        }));
+        // A connector that ends (a bug, or a configuration it cannot use) says so in its
+        // health instead of falling silent.
+        tasks.push(tokio::spawn(async move {
+            let ended = (&mut connector.0).await;
+            let now = Utc::now();
+            registry.update(&id, |health| {
+                if let Err(error) = &ended
+                    && error.is_panic()
+                {
+                    health.errors += 1;
+                    health.last_error = Some(format!("the connector failed: {error}"));
+                }
+            });
+            registry.stopped(&id, now);
+            registry.open_gap(&id, now, Cause::NotRunning, "the connector stopped");
         }));
     }
     let ticker = tokio::spawn(async move {
@@ -774,6 +791,16 @@ async fn run_connectors(
         registry.stopped(&health.id, now);
     }
     let _ = registry.write_snapshot(now, false);
+}
+
+/// A task stopped with the task that holds it (a supervisor aborted at shutdown stops its
+/// connector).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// The pipeline source the connectors' records come out of. It ends when the connectors are
