@@ -521,6 +521,57 @@ function renderAlerts() {
   $('#list-alert').replaceChildren(...(items.length ? items : [h('li', { class: 'empty' }, 'none since this page opened')]));
 }
 
+// ---------------------------------------------------------------- sources
+
+const GAP_RECOVERY = {
+  none: () => 'not recovered',
+  cursor: (r) => `replayed from cursor ${r.cursor ?? ''}`,
+  backfill: (r) => `backfilled ${fmtNum(r.posts)} posts${r.complete === false ? ', incomplete' : ''}`,
+  refetched: (r) => (r.complete === true ? 'refetched, complete'
+    : r.complete === false ? 'refetched; entries may have scrolled off' : 'refetched'),
+};
+
+// Each live connector's health and the latest gaps, from /api/sources.
+async function loadSources() {
+  let body;
+  try {
+    body = await api('/api/sources?gaps=20');
+  } catch (err) {
+    notice(err);
+    return;
+  }
+  const sources = Array.isArray(body && body.sources) ? body.sources : [];
+  const gaps = Array.isArray(body && body.gaps) ? body.gaps : [];
+  const connected = sources.filter((x) => x && x.connected).length;
+  $('#sources-summary').textContent = sources.length
+    ? `${fmtNum(connected)} of ${fmtNum(sources.length)} connected${body.running ? '' : ' · not running'}`
+    : 'none followed';
+  const items = sources.map((x) => h('li', { class: `det det-source ${x.connected ? 'ok' : 'down'}`, 'data-testid': 'source' },
+    h('div', { class: 'det-head' },
+      h('span', { class: 'det-key', dir: 'auto' }, String(x.id ?? '')),
+      h('span', { class: 'muted' }, String(x.state ?? ''))),
+    h('div', { class: 'det-reason' },
+      `${fmtNum(x.received)} received · ${fmtNum(x.per_minute)}/min`
+      + (Number.isFinite(x.lag_ms) ? ` · lag ${(x.lag_ms / 1000).toFixed(1)} s` : '')
+      + ` · ${fmtNum(x.errors)} errors · ${fmtNum(x.reconnects)} reconnects`),
+    x.open_gap ? h('div', { class: 'det-reason warn' }, `gap open since ${String(x.open_gap.from ?? '')} (${String(x.open_gap.cause ?? '')})`) : null,
+    x.last_error ? h('div', { class: 'det-reason muted', dir: 'auto' }, String(x.last_error)) : null,
+    ...(Array.isArray(x.notes) ? x.notes : []).map((note) => h('div', { class: 'det-reason muted', dir: 'auto' }, String(note)))));
+  $('#list-source').replaceChildren(...(items.length ? items
+    : [h('li', { class: 'empty' }, 'no live source: [[sources]] in the configuration, or starling follow')]));
+  const gapItems = gaps.slice().reverse().map((gap) => {
+    const recovery = gap && gap.recovery && GAP_RECOVERY[gap.recovery.by];
+    return h('li', { class: 'det det-gap', 'data-testid': 'gap' },
+      h('div', { class: 'det-head' },
+        h('span', { class: 'det-key', dir: 'auto' }, String(gap.source ?? '')),
+        h('span', { class: 'muted' }, String(gap.cause ?? '')),
+        timeEl(gap.from)),
+      h('div', { class: 'det-reason' }, `until ${String(gap.until ?? 'now')} · ${recovery ? recovery(gap.recovery) : ''}`),
+      gap.detail ? h('div', { class: 'det-reason muted', dir: 'auto' }, String(gap.detail)) : null);
+  });
+  $('#list-gap').replaceChildren(...(gapItems.length ? gapItems : [h('li', { class: 'empty' }, 'none recorded')]));
+}
+
 // ---------------------------------------------------------------- charts
 
 function bucketMs(hist, times) {
@@ -1107,6 +1158,7 @@ function reloadEverything() {
   loadWatches();
   loadDetections();
   loadAlerts();
+  loadSources();
   startStream();
   route();
 }
@@ -1123,7 +1175,7 @@ function start() {
     resizeTimer = setTimeout(() => { if (state.view === 'live') renderVolume(); }, 200);
   });
   setInterval(loadStatus, 10000);
-  setInterval(() => { if (state.view === 'live' && !document.hidden) { loadCounts(); loadAlerts(); } }, 10000);
+  setInterval(() => { if (state.view === 'live' && !document.hidden) { loadCounts(); loadAlerts(); loadSources(); } }, 10000);
   reloadEverything();
 }
 

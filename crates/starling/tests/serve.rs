@@ -264,6 +264,32 @@ fn hostile_payloads(folder: &Path) -> Vec<String> {
     payloads
 }
 
+/// A feed server whose one entry carries a hostile title, on a thread of its own.
+fn feed_server() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") {
+                if stream.read(&mut byte).unwrap_or(0) == 0 {
+                    break;
+                }
+                head.push(byte[0]);
+            }
+            let feed = r#"<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Wire</title><id>urn:wire</id><updated>2026-06-12T12:00:00Z</updated><entry><id>urn:wire:1</id><title>&lt;img src=x onerror=alert(1)&gt; wire</title><link href="https://news.example.org/1"/><updated>2026-06-12T12:00:00Z</updated></entry></feed>"#;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/atom+xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{feed}",
+                feed.len()
+            );
+        }
+    });
+    port
+}
+
 #[test]
 fn the_dashboard_works_in_a_real_browser_and_never_runs_post_text() {
     let browser_tests =
@@ -286,8 +312,22 @@ fn the_dashboard_works_in_a_real_browser_and_never_runs_post_text() {
     let payloads = hostile_payloads(&sanitize);
     assert!(payloads.len() >= 20, "{} payloads", payloads.len());
 
+    // Two live sources beside the scenario: a feed that answers, and one whose server is
+    // down (an open gap, shown in the Sources panel).
+    let feed = feed_server();
+    let config_dir = tempfile::tempdir().unwrap();
+    let config = config_dir.path().join("starling.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[sources]]\nkind = \"rss\"\nname = \"wire\"\nurls = [\"http://127.0.0.1:{feed}/atom.xml\", \"http://127.0.0.1:9/down.xml\"]\nallow_private = [\"127.0.0.1\"]\n"
+        ),
+    )
+    .unwrap();
     // Enough posts, slowly enough, that they are still arriving when the browser looks.
     let server = Server::start(&[
+        "--config",
+        config.to_str().unwrap(),
         "demo",
         "--addr",
         "127.0.0.1:0",
@@ -336,6 +376,7 @@ fn the_dashboard_works_in_a_real_browser_and_never_runs_post_text() {
         .env("CHROMIUM", &chromium)
         .env("SEARCH_QUERY", "lang:fa")
         .env("HOSTILE_QUERY", "from:hostile")
+        .env("EXPECT_SOURCES", "2")
         .output()
         .unwrap();
     let printed = String::from_utf8_lossy(&output.stdout);

@@ -188,7 +188,21 @@ async function run() {
       return opened.length;
     });
 
-    // 6. map
+    // 6. sources: each connector's health, the one whose server is down with its gap open
+    if (process.env.EXPECT_SOURCES) {
+      await step('sources', async () => {
+        await page.click('nav a[data-nav="live"]');
+        const expected = Number(process.env.EXPECT_SOURCES);
+        await page.waitForFunction((n) => {
+          const items = document.querySelectorAll('[data-testid="sources"] [data-testid="source"]');
+          const down = document.querySelector('[data-testid="sources"] [data-testid="source"].down');
+          return items.length >= n && down && /gap open since/.test(down.textContent);
+        }, expected, { timeout: TIMEOUT });
+        await screenshot(page, 'sources.png');
+      });
+    }
+
+    // 7. map
     await step('map', async () => {
       await page.click('nav a[data-nav="map"]');
       await page.waitForFunction(() => {

@@ -136,6 +136,8 @@ fn serve(
         reorder: REORDER,
         config_watches: context.config.watches.clone(),
         config_alerts: context.config.alerts.clone(),
+        // Live sources of the configuration play beside the scenario.
+        sources: context.config.sources.clone(),
         ..super::serve::options(access)
     };
     let app = starling_server::App::open(&folder, matcher, options)?;
