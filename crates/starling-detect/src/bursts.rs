@@ -96,6 +96,16 @@ impl Bursts {
             .filter_map(|key| key.strip_prefix('#'))
             .map(str::to_owned)
             .collect();
+        // Hashtags, mentions and domains are shared across languages and platforms: each is
+        // also counted within the post's language and within its platform, so that a key
+        // usual in one language (or platform) and new in another bursts there.
+        let mut scoped = Vec::new();
+        for scope in scopes(post) {
+            for key in &keys {
+                scoped.push(format!("{key} [{scope}]"));
+            }
+        }
+        keys.extend(scoped);
         for token in starling_text::analyze(&post.text) {
             // Words of four letters or more; hashtags' words come as hashtags.
             if token.text.chars().count() >= 4
@@ -122,6 +132,7 @@ impl Bursts {
 
     pub fn close(&mut self, end: Timestamp, epoch: u64) -> Vec<Detection> {
         let mut found = Vec::new();
+        let mut scoped_found = Vec::new();
         let mut totals: HashMap<usize, f64> = HashMap::new();
         let mask = self.mean.len() - 1;
         let minutes = self.settings.epoch_secs as f64 / 60.0;
@@ -165,22 +176,49 @@ impl Bursts {
             if let Some((score, count, window)) = best
                 && score >= self.settings.burst_score
             {
-                self.reported.insert(key.clone(), epoch);
                 let span = minutes * window as f64;
-                found.push(Detection {
+                let (what, scope) = match split_scope(key) {
+                    Some((base, scope)) => (format!("{base} among {scope} posts"), true),
+                    None => (key.clone(), false),
+                };
+                let detection = Detection {
                     kind: Kind::Burst,
                     key: key.clone(),
                     detected_at: end,
                     first_seen: recent.first.unwrap_or(end),
                     score,
                     reason: format!(
-                        "{key}: {count} posts in {span:.0} min, where {:.1} are usual (a chance of 1 in 10^{score:.0})",
+                        "{what}: {count} posts in {span:.0} min, where {:.1} are usual (a chance of 1 in 10^{score:.0})",
                         mean * window as f64
                     ),
                     samples: recent.samples.clone(),
                     accounts: Vec::new(),
-                });
+                };
+                if scope {
+                    scoped_found.push(detection);
+                } else {
+                    self.reported.insert(key.clone(), epoch);
+                    found.push(detection);
+                }
             }
+        }
+        // A key bursting in one scope only is news there; one bursting everywhere is reported
+        // once, unscoped, and its scopes stay quiet while it cools down. Of one key's scopes,
+        // the strongest is reported.
+        scoped_found.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.key.cmp(&b.key)));
+        for detection in scoped_found {
+            let Some((base, _)) = split_scope(&detection.key) else {
+                continue;
+            };
+            let any_scope = format!("{base} [*]");
+            if self.reported.contains_key(base) || self.reported.contains_key(&any_scope) {
+                continue;
+            }
+            // The key's other scopes stay quiet while this burst cools down; the key itself
+            // may still burst everywhere, which is news of its own.
+            self.reported.insert(any_scope, epoch);
+            self.reported.insert(detection.key.clone(), epoch);
+            found.push(detection);
         }
         // The counters of this period's keys learn it (the others, later, as zeros).
         for (cell, count) in totals {
@@ -219,6 +257,36 @@ impl Bursts {
             * (f64::from(self.variance[cell]) + ALPHA_VARIANCE * difference * difference))
             as f32;
     }
+}
+
+/// The scopes a post's entity keys are also counted in: its language (Starling's, else the
+/// declared one) and its platform.
+fn scopes(post: &Post) -> Vec<String> {
+    let mut scopes = Vec::with_capacity(2);
+    let lang = post
+        .enrichment
+        .as_ref()
+        .map(|enrichment| enrichment.lang.as_str())
+        .filter(|lang| !lang.is_empty() && *lang != "und")
+        .map(str::to_owned)
+        .or_else(|| {
+            post.declared_lang
+                .as_deref()
+                .and_then(|lang| lang.split(['-', '_']).next())
+                .filter(|lang| !lang.is_empty() && *lang != "und")
+                .map(str::to_ascii_lowercase)
+        });
+    if let Some(lang) = lang {
+        scopes.push(format!("lang:{lang}"));
+    }
+    scopes.push(format!("platform:{}", post.platform.as_str()));
+    scopes
+}
+
+/// `#tag [lang:fa]` as (`#tag`, `lang:fa`).
+fn split_scope(key: &str) -> Option<(&str, &str)> {
+    let (base, scope) = key.strip_suffix(']')?.rsplit_once(" [")?;
+    Some((base, scope))
 }
 
 /// log10 of the chance that a Poisson variable of mean `rate` is at least `count`.

@@ -110,10 +110,55 @@ fn a_hashtag_rising_from_nothing_bursts_with_its_reason() {
         burst.reason
     );
     assert_eq!(burst.samples.len(), 3);
-    // Reported once, not once per period.
+    // Reported once, not once per period, and not again for its platform.
     assert_eq!(
-        found.iter().filter(|found| found.key == "#پشت_بام").count(),
-        1
+        found
+            .iter()
+            .filter(|found| found.key.starts_with("#پشت_بام"))
+            .count(),
+        1,
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn a_hashtag_usual_in_one_language_bursts_where_it_is_new() {
+    // #iran: 40 posts a minute all along; from minute 300, eight of them a minute are in
+    // Persian instead of English. The stream-wide count does not move: only the Persian one
+    // is news.
+    let found = stream(|minute| {
+        let persian = if (300..330).contains(&minute) { 8 } else { 0 };
+        (0..40)
+            .map(|n| {
+                let mut post = post(
+                    minute,
+                    "twitter",
+                    &format!("reporter{n}"),
+                    if n < persian {
+                        "خبر فوری از تهران #iran"
+                    } else {
+                        "breaking news from tehran #iran"
+                    },
+                    None,
+                );
+                post.declared_lang = Some(if n < persian { "fa" } else { "en-GB" }.into());
+                post
+            })
+            .collect()
+    });
+    let bursts: Vec<&Detection> = found
+        .iter()
+        .filter(|found| found.kind == Kind::Burst && found.key.starts_with("#iran"))
+        .collect();
+    assert_eq!(bursts.len(), 1, "{found:#?}");
+    assert_eq!(bursts[0].key, "#iran [lang:fa]");
+    assert_eq!(bursts[0].detected_at.timestamp(), 1_781_222_400 + 301 * 60);
+    assert!(
+        bursts[0]
+            .reason
+            .starts_with("#iran among lang:fa posts: 8 posts in 1 min"),
+        "{}",
+        bursts[0].reason
     );
 }
 

@@ -240,9 +240,8 @@ fn run_job<S: Source>(
             live.post_written(post, outcome == Outcome::New);
             if outcome == Outcome::New {
                 let mut post = post.clone();
-                // The detectors read neither the raw record nor the enrichment.
+                // The detectors do not read the raw record (they read the language).
                 post.raw = Default::default();
-                post.enrichment = None;
                 let found = detectors
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)

@@ -187,9 +187,8 @@ impl Sink for DemoSink {
                 && let Item::Post(post) = item
             {
                 let mut post = post.as_ref().clone();
-                // The detectors read neither the raw record nor the enrichment.
+                // The detectors do not read the raw record (they read the language).
                 post.raw = Default::default();
-                post.enrichment = None;
                 self.detections.extend(self.detectors.observe(post));
             }
         }
