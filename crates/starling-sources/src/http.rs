@@ -129,7 +129,27 @@ pub fn is_public(ip: IpAddr) -> bool {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_public(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
+            let segments = v6.segments();
+            let embedded = |high: u16, low: u16| {
+                let [a, b] = high.to_be_bytes();
+                let [c, d] = low.to_be_bytes();
+                std::net::Ipv4Addr::new(a, b, c, d)
+            };
+            // Addresses that carry an IPv4 address reach it through a gateway (NAT64, 6to4)
+            // or stand for it (IPv4-compatible): judged by that IPv4 address.
+            let nat64 = segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0]
+                || (segments[0] == 0x64 && segments[1] == 0xff9b && segments[2] == 1);
+            if nat64 {
+                return is_public(IpAddr::V4(embedded(segments[6], segments[7])));
+            }
+            if segments[..6] == [0; 6] {
+                // IPv4-compatible (deprecated), `::` and `::1`: never a public destination.
+                return false;
+            }
+            if segments[0] == 0x2002 {
+                return is_public(IpAddr::V4(embedded(segments[1], segments[2])));
+            }
+            let first = segments[0];
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
@@ -386,23 +406,51 @@ impl Connector {
         })
     }
 
-    /// A GET, following redirects (each hop checked by the policy).
+    /// A GET, following redirects (each hop checked by the policy). A redirect to another
+    /// origin (scheme, host or port) is followed without the `authorization` header and the
+    /// conditional-GET validators, and one from https to http is refused: a token is never
+    /// handed to a server it was not meant for, nor sent in clear.
     pub async fn get(
         &self,
         url: &str,
         headers: &[(String, String)],
     ) -> Result<Response, HttpError> {
         let mut current = url.to_owned();
+        let mut headers = headers.to_vec();
         for _ in 0..=MAX_REDIRECTS {
-            let response = self.send(Method::GET, &current, headers, None).await?;
+            let response = self.send(Method::GET, &current, &headers, None).await?;
             if response.status.is_redirection()
                 && response.status != StatusCode::NOT_MODIFIED
                 && let Some(location) = response.header("location")
             {
-                current = resolve(&current, &location).ok_or_else(|| HttpError::BadUrl {
+                let next = resolve(&current, &location).ok_or_else(|| HttpError::BadUrl {
                     url: location.clone(),
                     reason: "a redirect to nowhere".into(),
                 })?;
+                let (from, to) = (Target::parse(&current)?, Target::parse(&next)?);
+                if from.tls() && !to.tls() {
+                    return Err(HttpError::Refused {
+                        url: next,
+                        reason: format!("{current} redirects from https to plain http"),
+                    });
+                }
+                if (
+                    from.scheme.as_str(),
+                    from.host.to_ascii_lowercase(),
+                    from.port,
+                ) != (to.scheme.as_str(), to.host.to_ascii_lowercase(), to.port)
+                {
+                    headers.retain(|(name, _)| {
+                        ![
+                            "authorization",
+                            "if-none-match",
+                            "if-modified-since",
+                            "cookie",
+                        ]
+                        .contains(&name.to_ascii_lowercase().as_str())
+                    });
+                }
+                current = next;
                 continue;
             }
             return Ok(response);
@@ -493,7 +541,7 @@ impl Response {
         }
         let reset: i64 = self.header("x-rate-limit-reset")?.trim().parse().ok()?;
         Some(Duration::from_secs(
-            (reset - now.timestamp()).clamp(0, 24 * 3600) as u64,
+            reset.saturating_sub(now.timestamp()).clamp(0, 24 * 3600) as u64,
         ))
     }
 }
@@ -505,7 +553,10 @@ pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Opt
         return Some(Duration::from_secs(seconds.min(24 * 3600)));
     }
     let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let seconds = (at.with_timezone(&chrono::Utc) - now).num_seconds();
+    let seconds = at
+        .with_timezone(&chrono::Utc)
+        .timestamp()
+        .saturating_sub(now.timestamp());
     Some(Duration::from_secs(seconds.clamp(0, 24 * 3600) as u64))
 }
 
@@ -563,11 +614,19 @@ mod tests {
             "[fd00::1]:80",
             "[fe80::1]:80",
             "[::ffff:127.0.0.1]:80",
+            "[64:ff9b::a00:5]:80",
+            "[64:ff9b:1::a00:5]:80",
+            "[::a00:5]:80",
+            "[2002:a00:5::1]:80",
         ] {
             let address: SocketAddr = address.parse().unwrap();
             assert!(policy.check("x", address).is_err(), "{address}");
         }
-        for address in ["93.184.216.34:443", "[2606:4700::1111]:443"] {
+        for address in [
+            "93.184.216.34:443",
+            "[2606:4700::1111]:443",
+            "[64:ff9b::5db8:d822]:443",
+        ] {
             let address: SocketAddr = address.parse().unwrap();
             assert!(policy.check("x", address).is_ok(), "{address}");
         }

@@ -615,6 +615,14 @@ pub fn start(
         config.validate()?;
         let kind = config.kind()?;
         let token = config.token()?;
+        if token.is_some() && config.urls().len() > 1 {
+            // A token belongs to one server: sent to the others it would be handed to their
+            // operators.
+            return Err(config.error(
+                "a token belongs to one server: give each server that needs one its own \
+                 [[sources]] entry (token_env or token_file), and leave the others without",
+            ));
+        }
         if kind == Kind::X && token.is_none() {
             return Err(config.error(format!(
                 "the X API needs a bearer token: set {} or token_file",

@@ -27,7 +27,7 @@ conversation_id,in_reply_to_user_id,geo,author_id,attachments,edit_history_tweet
 const MAX_RULE: usize = 1024;
 /// The tag prefix of the rules Starling owns (others are left alone).
 const TAG_PREFIX: &str = "starling:";
-/// Pages one poll of recent search reads at most.
+/// Pages one poll of recent search reads at most (the next poll goes on from there).
 const SEARCH_PAGES: usize = 50;
 /// The longest line taken from the stream.
 const MAX_LINE: usize = 8 << 20;
@@ -568,98 +568,127 @@ impl Api<'_> {
         }
     }
 
-    async fn search(&self, since_id: &mut Option<String>) -> Result<(), Failure> {
+    /// One poll of recent search: the pages since `since_id`, newest first, following
+    /// `next_token`. A poll that stops early (its page limit, an error) leaves the token in
+    /// `state`, and the next poll goes on from it before `since_id` moves: nothing between is
+    /// skipped. The newest id is saved with the last page of a completed sequence.
+    async fn search(&self, state: &mut SearchState) -> Result<(), Failure> {
+        #[derive(Deserialize)]
+        struct Page {
+            #[serde(default)]
+            meta: Option<Meta>,
+        }
+        #[derive(Deserialize)]
+        struct Meta {
+            #[serde(default)]
+            newest_id: Option<String>,
+            #[serde(default)]
+            next_token: Option<String>,
+            #[serde(default)]
+            result_count: Option<u64>,
+        }
         let query = self.context.config.query.clone().unwrap_or_default();
-        let mut next_token: Option<String> = None;
-        let mut newest: Option<String> = None;
-        let mut posts = 0;
-        let mut pages = Vec::new();
+        let mut pages: Vec<Vec<u8>> = Vec::new();
+        let mut last_page: Option<Vec<u8>> = None;
+        let mut result = Ok(());
+        let mut complete = false;
         for _ in 0..SEARCH_PAGES {
             let mut path = format!(
                 "/2/tweets/search/recent?query={}&max_results=100&{FIELDS}",
                 crate::http::percent(&query)
             );
-            if let Some(since) = since_id.as_deref() {
+            if let Some(since) = state.since_id.as_deref() {
                 path.push_str(&format!("&since_id={since}"));
             }
-            if let Some(token) = &next_token {
+            if let Some(token) = &state.next_token {
                 path.push_str(&format!("&next_token={}", crate::http::percent(token)));
             }
-            let body = self.json(Method::GET, &path, None).await?;
-            #[derive(Deserialize)]
-            struct Page {
-                #[serde(default)]
-                meta: Option<Meta>,
-            }
-            #[derive(Deserialize)]
-            struct Meta {
-                #[serde(default)]
-                newest_id: Option<String>,
-                #[serde(default)]
-                next_token: Option<String>,
-                #[serde(default)]
-                result_count: Option<u64>,
-            }
-            let page: Page = serde_json::from_slice(&body)
-                .map_err(|error| fault(Cause::Malformed, format!("recent search: {error}")))?;
+            let body = match self.json(Method::GET, &path, None).await {
+                Ok(body) => body,
+                Err(failure) => {
+                    result = Err(failure);
+                    break;
+                }
+            };
+            let page: Page = match serde_json::from_slice(&body) {
+                Ok(page) => page,
+                Err(error) => {
+                    result = Err(fault(Cause::Malformed, format!("recent search: {error}")));
+                    break;
+                }
+            };
             let meta = page.meta;
-            if newest.is_none() {
-                newest = meta.as_ref().and_then(|meta| meta.newest_id.clone());
+            if state.newest.is_none() {
+                state.newest = meta.as_ref().and_then(|meta| meta.newest_id.clone());
             }
             let count = meta
                 .as_ref()
                 .and_then(|meta| meta.result_count)
                 .unwrap_or(0);
-            posts += count;
+            state.posts += count;
+            state.next_token = meta.and_then(|meta| meta.next_token);
             if count > 0 {
                 pages.push(body);
+            } else {
+                last_page = Some(body);
             }
-            next_token = meta.and_then(|meta| meta.next_token);
-            if next_token.is_none() {
+            if state.next_token.is_none() {
+                complete = true;
                 break;
             }
         }
-        let complete = next_token.is_none();
         let now = Utc::now();
-        self.context.registry.connected(&self.context.id, now);
+        let cursor = if complete {
+            state.newest.take().map(|id| {
+                state.since_id = Some(id.clone());
+                json!({ "since_id": id })
+            })
+        } else {
+            None
+        };
+        // The cursor rides on the last page with posts, or on the (empty) last page.
+        if cursor.is_some()
+            && pages.is_empty()
+            && let Some(page) = last_page
+        {
+            pages.push(page);
+        }
         let count = pages.len();
         for (index, page) in pages.into_iter().enumerate() {
-            // The newest id is saved with the last page, once all of them are stored.
-            let cursor = (index + 1 == count)
-                .then(|| newest.as_ref().map(|id| json!({ "since_id": id })))
-                .flatten();
+            let cursor = (index + 1 == count).then(|| cursor.clone()).flatten();
             self.context.emit.record(page, cursor).await?;
         }
-        if posts > 0 {
+        result?;
+        self.context.registry.connected(&self.context.id, now);
+        if complete {
+            let posts = std::mem::take(&mut state.posts);
             self.context
                 .registry
-                .received(&self.context.id, posts, None, Utc::now());
-        }
-        if self
-            .context
-            .registry
-            .open_gap_since(&self.context.id)
-            .is_some()
-        {
+                .received(&self.context.id, posts, None, now);
+            // The sequence reached back to the last poll's newest post: a gap before it is
+            // covered.
             self.context.registry.close_gap(
                 &self.context.id,
                 now,
-                Recovery::Backfill { posts, complete },
+                Recovery::Backfill {
+                    posts,
+                    complete: true,
+                },
             );
-        }
-        if !complete {
-            self.context.registry.open_gap(
-                &self.context.id,
-                now,
-                Cause::LimitNotice,
-                &format!("more than {SEARCH_PAGES} pages since the last poll"),
-            );
-        }
-        if let Some(newest) = newest {
-            *since_id = Some(newest);
         }
         Ok(())
     }
+}
+
+/// Where recent search stands: the newest id stored, and a pagination under way.
+#[derive(Default)]
+struct SearchState {
+    since_id: Option<String>,
+    next_token: Option<String>,
+    /// The newest id of the sequence under way (its first page's).
+    newest: Option<String>,
+    /// Posts the sequence under way has returned.
+    posts: u64,
 }
 
 pub(crate) async fn run(context: Context) {
@@ -674,23 +703,30 @@ pub(crate) async fn run(context: Context) {
     );
     let search = context.config.mode.as_deref() == Some("search");
     let interval = Duration::from_secs(context.config.interval_secs.unwrap_or(60).max(1));
-    let mut since_id = context
-        .cursor
-        .as_ref()
-        .and_then(|cursor| cursor.get("since_id"))
-        .and_then(|id| id.as_str())
-        .map(str::to_owned);
+    let mut search_state = SearchState {
+        since_id: context
+            .cursor
+            .as_ref()
+            .and_then(|cursor| cursor.get("since_id"))
+            .and_then(|id| id.as_str())
+            .map(str::to_owned),
+        ..SearchState::default()
+    };
     loop {
         context.registry.connecting(&context.id, Utc::now());
         let result = if search {
-            api.search(&mut since_id).await
+            api.search(&mut search_state).await
         } else {
             api.stream(&mut backoff).await
         };
         match result {
             Ok(()) => {
                 backoff.reset();
-                tokio::time::sleep(interval).await;
+                // A pagination under way goes on at once (within the rate limit, which the
+                // responses' headers enforce).
+                if search_state.next_token.is_none() {
+                    tokio::time::sleep(interval).await;
+                }
             }
             Err(Failure::Stopped) => return,
             Err(Failure::Fault {

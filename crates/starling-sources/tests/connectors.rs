@@ -976,17 +976,21 @@ fn x_recent_search_replays_tweepys_recorded_response_and_resumes_from_the_newest
     let recorded = body_of(&cassette["interactions"][0]["response"]).unwrap();
     let page: serde_json::Value = serde_json::from_str(&recorded).unwrap();
     let newest = page["meta"]["newest_id"].as_str().unwrap().to_owned();
-    let server = Server::start(move |number, _, stream| {
-        if number == 0 {
-            respond(
-                stream,
-                "200 OK",
-                &[("x-rate-limit-remaining", "449")],
-                recorded.as_bytes(),
-            );
-        } else {
-            respond(stream, "200 OK", &[], br#"{"meta":{"result_count":0}}"#);
-        }
+    let server = Server::start(move |number, _, stream| match number {
+        0 => respond(
+            stream,
+            "200 OK",
+            &[("x-rate-limit-remaining", "449")],
+            recorded.as_bytes(),
+        ),
+        // The second page is refused once: the next try goes on from the same token.
+        1 => respond(
+            stream,
+            "429 Too Many Requests",
+            &[("retry-after", "1")],
+            b"",
+        ),
+        _ => respond(stream, "200 OK", &[], br#"{"meta":{"result_count":0}}"#),
     });
     let folder = tempfile::tempdir().unwrap();
     let token_file = folder.path().join("x.token");
@@ -1011,24 +1015,38 @@ fn x_recent_search_replays_tweepys_recorded_response_and_resumes_from_the_newest
     // The recorded page has a next_token: the poll reads on to the (empty) next page; the
     // next poll asks only for what is newer than the newest id.
     let next_token = page["meta"]["next_token"].as_str().unwrap().to_owned();
-    wait_for("a second poll", 20, || server.requests().len() >= 3);
+    wait_for("a second poll", 20, || server.requests().len() >= 4);
+    let found = gaps(&sources);
     let bodies = collected.finish(sources);
-    assert_eq!(bodies.len(), 1, "{bodies:?}");
+    // The recorded page, then the empty page that ended the pagination, carrying the cursor.
+    assert_eq!(bodies.len(), 2, "{bodies:?}");
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(&bodies[0]).unwrap(),
         page
     );
     let requests = server.requests();
     assert!(requests[0].contains("query=Tweepy%20lang%3Aen") && !requests[0].contains("since_id"));
+    for request in &requests[1..3] {
+        assert!(
+            request.contains(&format!("next_token={next_token}")) && !request.contains("since_id"),
+            "{request}"
+        );
+    }
     assert!(
-        requests[1].contains(&format!("next_token={next_token}")),
+        requests[3].contains(&format!("since_id={newest}")),
         "{}",
-        requests[1]
+        requests[3]
     );
-    assert!(
-        requests[2].contains(&format!("since_id={newest}")),
-        "{}",
-        requests[2]
+    // The 429 was a gap, covered once the pagination met the previous poll.
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].cause, Cause::RateLimited);
+    let posts = page["meta"]["result_count"].as_u64().unwrap();
+    assert_eq!(
+        found[0].recovery,
+        Recovery::Backfill {
+            posts,
+            complete: true
+        }
     );
     let state = std::fs::read_to_string(folder.path().join("sources/state.json")).unwrap();
     assert!(state.contains(&newest), "{state}");
