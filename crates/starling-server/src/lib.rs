@@ -199,8 +199,10 @@ impl App {
             // X rules follow the watches as they are when a connector (re)connects.
             let weak = Arc::downgrade(&app);
             let watches: starling_sources::WatchList = Arc::new(move || {
-                weak.upgrade()
-                    .map_or_else(Vec::new, |app| app.watch_queries())
+                weak.upgrade().map_or_else(
+                    || Err("the server is stopping".into()),
+                    |app| app.watch_queries(),
+                )
             });
             let started = starling_sources::start(
                 &options.sources,
@@ -229,11 +231,11 @@ impl App {
     }
 
     /// The active watches' names and queries (the archive's and the configuration's).
-    fn watch_queries(&self) -> Vec<(String, String)> {
+    fn watch_queries(&self) -> Result<Vec<(String, String)>, String> {
         let mut watches: std::collections::BTreeMap<String, String> = self
             .store
             .watches()
-            .unwrap_or_default()
+            .map_err(|error| error.to_string())?
             .into_iter()
             .filter(|watch| watch.active)
             .map(|watch| (watch.name, watch.query))
@@ -241,7 +243,7 @@ impl App {
         for watch in self.config_watches.iter().filter(|watch| watch.active) {
             watches.insert(watch.name.clone(), watch.query.clone());
         }
-        watches.into_iter().collect()
+        Ok(watches.into_iter().collect())
     }
 
     /// Queues a job for the pipeline; false when the server is stopping.

@@ -472,9 +472,10 @@ pub fn read_gaps(path: &Path, limit: usize) -> std::io::Result<Vec<Gap>> {
         Err(error) => return Err(error),
     };
     let mut gaps = VecDeque::new();
-    for line in BufReader::new(file).lines() {
+    // Lines as bytes: a line torn inside a multibyte character is skipped, not an error.
+    for line in BufReader::new(file).split(b'\n') {
         let line = line?;
-        if let Ok(gap) = serde_json::from_str::<Gap>(&line) {
+        if let Ok(gap) = serde_json::from_slice::<Gap>(&line) {
             if gaps.len() == limit {
                 gaps.pop_front();
             }
@@ -533,7 +534,7 @@ mod tests {
             .append(true)
             .open(&path)
             .unwrap()
-            .write_all(b"{\"source\":\"j")
+            .write_all("{\"source\":\"جت".as_bytes().split_last().unwrap().1)
             .unwrap();
         assert_eq!(read_gaps(&path, 10).unwrap(), vec![gap.clone()]);
         let reopened = Registry::new(Some(folder.path())).unwrap();

@@ -114,16 +114,49 @@ pub(crate) async fn run(context: Context) {
         .as_ref()
         .and_then(|cursor| cursor.get("time_us"))
         .and_then(serde_json::Value::as_i64);
+    // The cursor at which the connection last broke on an unreadable message, and how often.
+    let mut stuck: (Option<i64>, u32) = (None, 0);
+    // Whether events were stepped over since the last connection (the gap is then not
+    // recovered by the replay).
+    let mut skipped = false;
+    let rewind = i64::try_from(context.options.rewind.as_micros()).unwrap_or(i64::MAX);
     loop {
         context.registry.connecting(&context.id, Utc::now());
-        match session(&context, &mut cursor, dictionary.as_deref(), &mut backoff).await {
+        match session(
+            &context,
+            &mut cursor,
+            &mut skipped,
+            dictionary.as_deref(),
+            &mut backoff,
+        )
+        .await
+        {
             Ok(()) => {}
             Err(Failure::Stopped) => return,
             Err(Failure::Fault {
                 cause,
-                error,
+                mut error,
                 retry_after,
-            }) => context.fail(&mut backoff, cause, &error, retry_after).await,
+            }) => {
+                if cause == Cause::Malformed && cursor.is_some() {
+                    stuck = if stuck.0 == cursor {
+                        (cursor, stuck.1 + 1)
+                    } else {
+                        (cursor, 1)
+                    };
+                    // The same message breaks every replay: step a second past the last event
+                    // read, and say so (the gap is not recovered).
+                    if stuck.1 >= 3
+                        && let Some(at) = cursor.as_mut()
+                    {
+                        *at = at.saturating_add(rewind).saturating_add(1_000_000);
+                        error.push_str("; it broke three replays: a second of events after the last one read was skipped");
+                        stuck = (None, 0);
+                        skipped = true;
+                    }
+                }
+                context.fail(&mut backoff, cause, &error, retry_after).await;
+            }
         }
     }
 }
@@ -131,6 +164,7 @@ pub(crate) async fn run(context: Context) {
 async fn session(
     context: &Context,
     cursor: &mut Option<i64>,
+    skipped: &mut bool,
     dictionary: Option<&[u8]>,
     backoff: &mut Backoff,
 ) -> Result<(), Failure> {
@@ -183,17 +217,18 @@ async fn session(
     })?;
     let now = Utc::now();
     context.registry.connected(&context.id, now);
-    if let Some(from) = context.registry.open_gap_since(&context.id) {
-        // Jetstream replays from the cursor: the gap is covered when the cursor is at or
-        // before its start.
+    if context.registry.open_gap_since(&context.id).is_some() {
+        // Jetstream replays from the cursor, which is at or before the last event read
+        // (stored, after a restart): the gap is covered, unless events were stepped over.
         let recovery = match resume_from {
-            Some(resumed) if resumed <= from.timestamp_micros() => Recovery::Cursor {
+            Some(resumed) if !*skipped => Recovery::Cursor {
                 cursor: resumed.to_string(),
             },
             _ => Recovery::None,
         };
         context.registry.close_gap(&context.id, now, recovery);
     }
+    *skipped = false;
     let decompressor = dictionary.map(zstd::dict::DecoderDictionary::copy);
     loop {
         let message = tokio::time::timeout(context.idle_timeout(), socket.next())
@@ -233,22 +268,15 @@ async fn session(
         };
         let bytes: Vec<u8> = match message {
             Message::Text(text) => text.as_bytes().to_vec(),
+            // A frame that cannot be read is handed on as it came: the decoder rejects it
+            // with its reason (kept in rejects.jsonl), and the stream goes on. Resetting the
+            // connection would only replay it.
             Message::Binary(bytes) => match decompressor.as_ref() {
                 Some(dictionary) => match inflate(&bytes, dictionary) {
                     Ok(bytes) => bytes,
-                    Err(error) => {
-                        return Err(fault(
-                            Cause::Malformed,
-                            format!("{url}: a compressed frame that does not inflate: {error}"),
-                        ));
-                    }
+                    Err(_) => bytes.to_vec(),
                 },
-                None => {
-                    return Err(fault(
-                        Cause::Malformed,
-                        format!("{url}: a binary frame on an uncompressed stream"),
-                    ));
-                }
+                None => bytes.to_vec(),
             },
             Message::Close(frame) => {
                 let reason = frame

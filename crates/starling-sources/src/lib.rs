@@ -255,6 +255,11 @@ impl SourceConfig {
             mastodon::Stream::parse(self.stream.as_deref().unwrap_or("public"))
                 .map_err(|message| self.error(message))?;
         }
+        if let Some(path) = &self.zstd_dictionary
+            && let Err(error) = std::fs::metadata(path)
+        {
+            return Err(self.error(format!("zstd_dictionary {}: {error}", path.display())));
+        }
         if kind == Kind::Jetstream && self.compress && self.zstd_dictionary.is_none() {
             return Err(self.error(
                 "compress = true needs zstd_dictionary: Jetstream compresses with a dictionary \
@@ -307,8 +312,9 @@ fn read_token_file(path: &Path) -> Result<Secret, String> {
     Ok(Secret(token.to_owned()))
 }
 
-/// The watches' names and queries, asked for when X rules are synced.
-pub type WatchList = Arc<dyn Fn() -> Vec<(String, String)> + Send + Sync>;
+/// The watches' names and queries, asked for when X rules are synced (an error leaves the
+/// rules as they are).
+pub type WatchList = Arc<dyn Fn() -> Result<Vec<(String, String)>, String> + Send + Sync>;
 
 /// How the connectors run.
 #[derive(Clone)]
@@ -335,7 +341,7 @@ impl Default for Options {
             min_backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(300),
             rewind: Duration::from_secs(5),
-            watches: Arc::new(Vec::new),
+            watches: Arc::new(|| Ok(Vec::new())),
         }
     }
 }
@@ -781,7 +787,11 @@ async fn run_connectors(
             let mut interval = tokio::time::interval(Duration::from_secs(2));
             loop {
                 interval.tick().await;
-                let _ = registry.write_snapshot(Utc::now(), true);
+                let registry = Arc::clone(&registry);
+                // File writes stay off the thread that reads every stream.
+                let _ =
+                    tokio::task::spawn_blocking(move || registry.write_snapshot(Utc::now(), true))
+                        .await;
             }
         })
     };

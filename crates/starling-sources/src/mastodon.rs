@@ -288,7 +288,12 @@ impl Session<'_> {
                         "delete" => {
                             let mut record = b"event: delete\ndata: ".to_vec();
                             record.extend_from_slice(&payload);
-                            let identity = format!("delete:{}", String::from_utf8_lossy(&payload));
+                            // Status ids are local to a server: a delete is this server's.
+                            let identity = format!(
+                                "delete:{}:{}",
+                                context.id,
+                                String::from_utf8_lossy(&payload)
+                            );
                             if context.first_seen(&identity) {
                                 context.emit.record(record, None).await?;
                             }

@@ -15,6 +15,8 @@ use crate::{Backoff, Context};
 
 /// The largest feed document taken.
 const MAX_FEED: usize = 16 << 20;
+/// The longest a feed document may take to arrive.
+const FEED_DEADLINE: Duration = Duration::from_secs(60);
 
 pub(crate) async fn run(context: Context) {
     let interval = Duration::from_secs(context.config.interval_secs.unwrap_or(300).max(1));
@@ -42,7 +44,16 @@ pub(crate) async fn run(context: Context) {
         let fetched = async {
             let mut response = context.http.get(&context.url, &headers).await?;
             let body = if response.status == StatusCode::OK {
-                Some(response.bytes(MAX_FEED, context.idle_timeout()).await?)
+                // A feed must arrive within a minute in all, however slowly it trickles.
+                let read = response.bytes(MAX_FEED, context.idle_timeout());
+                Some(
+                    tokio::time::timeout(FEED_DEADLINE, read)
+                        .await
+                        .map_err(|_| HttpError::Idle {
+                            url: context.url.clone(),
+                            seconds: FEED_DEADLINE.as_secs(),
+                        })??,
+                )
             } else {
                 None
             };
@@ -65,6 +76,8 @@ pub(crate) async fn run(context: Context) {
             }
             Ok((response, None)) if response.status == StatusCode::NOT_MODIFIED => {
                 context.registry.connected(&context.id, now);
+                // Nothing new, but the feed answered: what it holds is known up to now.
+                context.registry.received(&context.id, 0, None, now);
                 // Nothing changed since the last document, which was complete.
                 context.registry.close_gap(
                     &context.id,
@@ -97,8 +110,18 @@ pub(crate) async fn run(context: Context) {
             Ok((response, Some(body))) => {
                 context.registry.connected(&context.id, now);
                 let gap_from = context.registry.open_gap_since(&context.id);
-                let complete =
-                    gap_from.map(|from| oldest_entry(&body).map(|oldest| oldest <= from));
+                let complete = match gap_from {
+                    // Parsing a large feed is work: off the connectors' thread.
+                    Some(from) => {
+                        let document = body.clone();
+                        let oldest = tokio::task::spawn_blocking(move || oldest_entry(&document))
+                            .await
+                            .ok()
+                            .flatten();
+                        Some(oldest.map(|oldest| oldest <= from))
+                    }
+                    None => None,
+                };
                 etag = response.header("etag");
                 last_modified = response.header("last-modified");
                 let cursor = json!({ "etag": etag, "last_modified": last_modified });

@@ -23,8 +23,8 @@ conversation_id,in_reply_to_user_id,geo,author_id,attachments,edit_history_tweet
 &place.fields=full_name,country_code,geo,name,place_type\
 &media.fields=type,url,preview_image_url";
 
-/// The longest rule X accepts (Pro access; Basic takes 512).
-const MAX_RULE: usize = 1024;
+/// The longest rule X accepts at Basic access (Pro takes 1,024); longer ones are not sent.
+const MAX_RULE: usize = 512;
 /// The tag prefix of the rules Starling owns (others are left alone).
 const TAG_PREFIX: &str = "starling:";
 /// Pages one poll of recent search reads at most (the next poll goes on from there).
@@ -347,11 +347,25 @@ impl Api<'_> {
         ]
     }
 
-    /// Waits for the rate-limit window's reset when a response says none remain.
+    /// Waits for the rate-limit window's reset when a response says none remain (for the
+    /// filtered stream, not connected meanwhile, that is a gap).
     async fn obey(&self, response: &Response) {
         if let Some(wait) = response.retry_after(Utc::now())
             && response.status.is_success()
         {
+            if self.context.config.mode.as_deref() != Some("search") && !wait.is_zero() {
+                let from = self
+                    .context
+                    .registry
+                    .open_gap_since(&self.context.id)
+                    .unwrap_or_else(Utc::now);
+                self.context.registry.open_gap(
+                    &self.context.id,
+                    from,
+                    Cause::RateLimited,
+                    "no requests left in the rate-limit window: waiting for its reset",
+                );
+            }
             self.context.registry.update(&self.context.id, |health| {
                 health.retry_at =
                     Some(Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default());
@@ -396,7 +410,18 @@ impl Api<'_> {
     /// Makes the stream's `starling:` rules those of the watches; notes the watches that
     /// cannot be rules.
     async fn sync_rules(&self) -> Result<(), Failure> {
-        let watches = (self.context.options.watches)();
+        let watches = match (self.context.options.watches)() {
+            Ok(watches) => watches,
+            Err(error) => {
+                // Without the watches, the rules stay as they are (never all deleted).
+                self.context.registry.update(&self.context.id, |health| {
+                    health.notes = vec![format!(
+                        "rules not synced: the watches could not be read: {error}"
+                    )];
+                });
+                return Ok(());
+            }
+        };
         let mut wanted = Vec::new();
         let mut notes = Vec::new();
         for (name, query) in &watches {
@@ -449,12 +474,38 @@ impl Api<'_> {
             .map(|want| json!({ "value": want.value, "tag": want.tag }))
             .collect();
         if !missing.is_empty() {
-            self.json(
-                Method::POST,
-                "/2/tweets/search/stream/rules",
-                Some(json!({ "add": missing })),
-            )
-            .await?;
+            let answer = self
+                .json(
+                    Method::POST,
+                    "/2/tweets/search/stream/rules",
+                    Some(json!({ "add": missing })),
+                )
+                .await?;
+            // X answers 200 and lists the rules it refused (invalid, too long, duplicate).
+            #[derive(Deserialize)]
+            struct Added {
+                #[serde(default)]
+                errors: Vec<serde_json::Value>,
+            }
+            if let Ok(added) = serde_json::from_slice::<Added>(&answer) {
+                for error in added.errors {
+                    let text = |field: &str| match error.get(field) {
+                        Some(serde_json::Value::String(text)) => text.clone(),
+                        Some(serde_json::Value::Array(items)) => items
+                            .iter()
+                            .filter_map(|item| item.as_str())
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                        _ => String::new(),
+                    };
+                    notes.push(format!(
+                        "X refused the rule {:?}: {} {}",
+                        text("value"),
+                        text("title"),
+                        text("details")
+                    ));
+                }
+            }
         }
         self.context
             .registry

@@ -601,8 +601,8 @@ fn jetstream_resumes_from_its_cursor_after_faults_and_restarts() {
                 }
                 let _ = socket.get_mut().shutdown(std::net::Shutdown::Both);
             }
-            // A frame that is not JSON (handed on: the decoder rejects it), then a binary
-            // frame on an uncompressed stream: the connection is reset.
+            // A frame that is not JSON and a binary frame on an uncompressed stream (both
+            // handed on: the decoder rejects them), then the server drops the connection.
             1 => {
                 for time in &all[start..70] {
                     send(socket, time);
@@ -613,7 +613,7 @@ fn jetstream_resumes_from_its_cursor_after_faults_and_restarts() {
                 socket
                     .send(tungstenite::Message::binary(vec![1, 2, 3]))
                     .unwrap();
-                std::thread::sleep(Duration::from_secs(2));
+                let _ = socket.get_mut().shutdown(std::net::Shutdown::Both);
             }
             // Then the server goes quiet: the idle timeout resets the connection.
             2 => {
@@ -654,10 +654,11 @@ fn jetstream_resumes_from_its_cursor_after_faults_and_restarts() {
     let times: Vec<i64> = bodies.iter().filter_map(|body| time_of(body)).collect();
     assert_eq!(times, events, "lost, repeated or out of order");
     assert!(bodies.iter().any(|body| body == "{not json"));
+    assert!(bodies.iter().any(|body| body.as_bytes() == [1, 2, 3]));
     let causes: Vec<Cause> = found.iter().map(|gap| gap.cause).collect();
     assert_eq!(
         causes,
-        vec![Cause::Disconnected, Cause::Malformed, Cause::Stalled],
+        vec![Cause::Disconnected, Cause::Disconnected, Cause::Stalled],
         "{found:?}"
     );
     for gap in &found {
@@ -836,6 +837,9 @@ fn x_stream_syncs_rules_obeys_rate_limits_and_records_operational_disconnects() 
                     &[("x-rate-limit-remaining", "449")],
                     rules.as_bytes(),
                 );
+            } else if head.contains("\"add\"") {
+                // X answers 200 and lists what it refused.
+                respond(stream, "200 OK", &[], br#"{"meta":{"sent":"now","summary":{"created":0,"invalid":1}},"errors":[{"value":"tehran OR #iranelection","details":["Rules must contain a non-stopword"],"title":"UnprocessableEntity"}]}"#);
             } else {
                 respond(stream, "200 OK", &[], br#"{"meta":{"sent":"now"}}"#);
             }
@@ -895,10 +899,10 @@ fn x_stream_syncs_rules_obeys_rate_limits_and_records_operational_disconnects() 
     };
     let mut options = options(folder.path());
     options.watches = Arc::new(|| {
-        vec![
+        Ok(vec![
             ("tehran".to_owned(), "tehran OR #iranelection".to_owned()),
             ("near".to_owned(), "police NEAR/3 protest".to_owned()),
-        ]
+        ])
     });
     #[cfg(unix)]
     {
@@ -959,6 +963,14 @@ fn x_stream_syncs_rules_obeys_rate_limits_and_records_operational_disconnects() 
             .notes
             .iter()
             .any(|note| note.contains("watch near")),
+        "{:?}",
+        health[0].notes
+    );
+    assert!(
+        health[0]
+            .notes
+            .iter()
+            .any(|note| note.contains("X refused the rule") && note.contains("non-stopword")),
         "{:?}",
         health[0].notes
     );
@@ -1050,4 +1062,69 @@ fn x_recent_search_replays_tweepys_recorded_response_and_resumes_from_the_newest
     );
     let state = std::fs::read_to_string(folder.path().join("sources/state.json")).unwrap();
     assert!(state.contains(&newest), "{state}");
+}
+
+#[test]
+fn jetstream_steps_past_a_message_that_breaks_every_replay() {
+    let base = 1_700_000_000_000_000_i64;
+    let events: Vec<i64> = (0..20).map(|n| base + n * 1_000_000).collect();
+    let all = events.clone();
+    let (port, uris) = websocket_server(move |_, cursor, socket| {
+        let cursor = cursor.unwrap_or(0);
+        for (n, time) in all.iter().enumerate() {
+            if *time >= cursor
+                && socket
+                    .send(tungstenite::Message::text(jetstream_event(*time)))
+                    .is_err()
+            {
+                return;
+            }
+            // After the eleventh event, a message larger than any post (5 MiB), which the
+            // connector refuses; it sits half a second after that event.
+            if n == 10 && cursor <= time + 500_000 {
+                let huge = format!("{{\"pad\":\"{}\"}}", "x".repeat(5 << 20));
+                let _ = socket.send(tungstenite::Message::text(huge));
+                std::thread::sleep(Duration::from_millis(200));
+                return;
+            }
+        }
+        std::thread::sleep(Duration::from_secs(30));
+    });
+    let folder = tempfile::tempdir().unwrap();
+    let config = SourceConfig {
+        kind: Some(Kind::Jetstream),
+        urls: vec![format!("ws://127.0.0.1:{port}/subscribe")],
+        allow_private: vec!["127.0.0.1".into()],
+        ..SourceConfig::default()
+    };
+    let (sources, live) = starling_sources::start(&[config], options(folder.path())).unwrap();
+    let collected = collect(live, Duration::ZERO);
+    wait_for("the events after the unreadable message", 30, || {
+        collected
+            .bodies()
+            .iter()
+            .filter_map(|body| time_of(body))
+            .count()
+            >= 20
+    });
+    let found = gaps(&sources);
+    let bodies = collected.finish(sources);
+    let times: Vec<i64> = bodies.iter().filter_map(|body| time_of(body)).collect();
+    assert_eq!(times, events);
+    // Three replays broke on it; the fourth connection started a second after event 10.
+    let asked = uris.lock().unwrap().clone();
+    assert_eq!(asked.len(), 4, "{asked:?}");
+    assert!(
+        asked[3].contains(&format!("cursor={}", events[10] + 1_000_000)),
+        "{asked:?}"
+    );
+    assert!(
+        found.iter().all(|gap| gap.cause == Cause::Malformed),
+        "{found:?}"
+    );
+    assert!(
+        found.last().unwrap().detail.contains("skipped"),
+        "{found:?}"
+    );
+    assert_eq!(found.last().unwrap().recovery, Recovery::None);
 }

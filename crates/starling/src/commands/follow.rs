@@ -119,7 +119,7 @@ pub fn watch_list(context: &Context, store: &Store) -> anyhow::Result<starling_s
         .filter(|(watch, _)| watch.active)
         .map(|(watch, _)| (watch.name, watch.query))
         .collect();
-    Ok(Arc::new(move || watches.clone()))
+    Ok(Arc::new(move || Ok(watches.clone())))
 }
 
 #[derive(Serialize)]
@@ -144,6 +144,7 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
     let registry = Arc::clone(sources.registry());
     let (done_sender, done) = tokio::sync::oneshot::channel::<()>();
     let duration = args.duration;
+    let watched = Arc::clone(&registry);
     let stopper = std::thread::spawn(move || {
         let mut sources = sources;
         if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
@@ -157,9 +158,24 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
                         None => std::future::pending().await,
                     }
                 };
+                // Every connector ended (a configuration it cannot use): nothing will come.
+                let all_ended = async {
+                    loop {
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        let health = watched.health(chrono::Utc::now());
+                        if !health.is_empty()
+                            && health
+                                .iter()
+                                .all(|health| health.state == starling_sources::State::Stopped)
+                        {
+                            return;
+                        }
+                    }
+                };
                 tokio::select! {
                     _ = tokio::signal::ctrl_c() => {}
                     () = limit => {}
+                    () = all_ended => {}
                     _ = done => {}
                 }
             });
@@ -231,6 +247,11 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
             })?
         );
     } else {
+        for health in &health {
+            if let Some(error) = &health.last_error {
+                eprintln!("{}: {}", safe(&health.id), safe(error));
+            }
+        }
         eprintln!(
             "stopped: {} new posts, {} already archived, {} rejected; {} gaps recorded (starling sources shows them)",
             total.imported,
