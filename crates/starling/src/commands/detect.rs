@@ -250,6 +250,11 @@ pub fn eval(args: EvalDetectArgs, stdout: &mut dyn Write) -> anyhow::Result<()> 
         for output in generator.by_ref() {
             posts.extend(starling_formats::decode(output.format, &output.bytes, &context).posts);
         }
+        // Each post once, as the archive keeps it and the server's detectors see it: a feed
+        // item is in every document polled while it is listed, a tweet in the pages of
+        // whatever quotes or replies to it.
+        let mut seen = HashSet::new();
+        posts.retain(|post| seen.insert(post.key.clone()));
         posts.sort_by_key(|post| post.created_at);
         let mut detectors = Detectors::new(Settings::default());
         let mut found = Vec::new();
@@ -406,6 +411,11 @@ fn crisislex(folder: &std::path::Path) -> anyhow::Result<Vec<Crisis>> {
         if posts.is_empty() {
             continue;
         }
+        // Each post once, as the archive keeps it and the server's detectors see it: a feed
+        // item is in every document polled while it is listed, a tweet in the pages of
+        // whatever quotes or replies to it.
+        let mut seen = HashSet::new();
+        posts.retain(|post| seen.insert(post.key.clone()));
         posts.sort_by_key(|post| post.created_at);
         let mut detectors = Detectors::new(Settings::default());
         let mut found = Vec::new();
