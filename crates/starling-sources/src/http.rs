@@ -427,29 +427,7 @@ impl Connector {
                     url: location.clone(),
                     reason: "a redirect to nowhere".into(),
                 })?;
-                let (from, to) = (Target::parse(&current)?, Target::parse(&next)?);
-                if from.tls() && !to.tls() {
-                    return Err(HttpError::Refused {
-                        url: next,
-                        reason: format!("{current} redirects from https to plain http"),
-                    });
-                }
-                if (
-                    from.scheme.as_str(),
-                    from.host.to_ascii_lowercase(),
-                    from.port,
-                ) != (to.scheme.as_str(), to.host.to_ascii_lowercase(), to.port)
-                {
-                    headers.retain(|(name, _)| {
-                        ![
-                            "authorization",
-                            "if-none-match",
-                            "if-modified-since",
-                            "cookie",
-                        ]
-                        .contains(&name.to_ascii_lowercase().as_str())
-                    });
-                }
+                redirect_headers(&current, &next, &mut headers)?;
                 current = next;
                 continue;
             }
@@ -459,6 +437,41 @@ impl Connector {
             url: url.to_owned(),
         })
     }
+}
+
+/// What a redirect from `from` to `to` may carry: to another origin (scheme, host or port)
+/// neither the token nor the validators go; from https to plain http nothing goes.
+pub fn redirect_headers(
+    from: &str,
+    to: &str,
+    headers: &mut Vec<(String, String)>,
+) -> Result<(), HttpError> {
+    let (source, target) = (Target::parse(from)?, Target::parse(to)?);
+    if source.tls() && !target.tls() {
+        return Err(HttpError::Refused {
+            url: to.to_owned(),
+            reason: format!("{from} redirects from https to plain http"),
+        });
+    }
+    let origin = |target: &Target| {
+        (
+            target.scheme.clone(),
+            target.host.to_ascii_lowercase(),
+            target.port,
+        )
+    };
+    if origin(&source) != origin(&target) {
+        headers.retain(|(name, _)| {
+            ![
+                "authorization",
+                "if-none-match",
+                "if-modified-since",
+                "cookie",
+            ]
+            .contains(&name.to_ascii_lowercase().as_str())
+        });
+    }
+    Ok(())
 }
 
 /// The User-Agent connectors send.
@@ -675,6 +688,47 @@ mod tests {
             resolve("http://a.org:8080/x", "http://127.0.0.1/").as_deref(),
             Some("http://127.0.0.1/")
         );
+    }
+
+    #[test]
+    fn redirects_keep_the_token_only_within_its_origin() {
+        let headers = || {
+            vec![
+                ("authorization".to_owned(), "Bearer secret".to_owned()),
+                ("If-None-Match".to_owned(), "\"v1\"".to_owned()),
+                ("accept".to_owned(), "application/json".to_owned()),
+            ]
+        };
+        let mut same = headers();
+        redirect_headers("https://api.x.com/a", "https://API.x.com/b", &mut same).unwrap();
+        assert_eq!(same, headers());
+        for other in [
+            "https://evil.example/b",
+            "https://api.x.com:8443/b",
+            "wss://api.x.com/b",
+        ] {
+            let mut moved = headers();
+            redirect_headers("https://api.x.com/a", other, &mut moved).unwrap();
+            assert_eq!(
+                moved,
+                vec![("accept".to_owned(), "application/json".to_owned())],
+                "{other}"
+            );
+        }
+        let mut downgraded = headers();
+        assert!(matches!(
+            redirect_headers("https://api.x.com/a", "http://api.x.com/a", &mut downgraded),
+            Err(HttpError::Refused { .. })
+        ));
+        // Plain http to https is an upgrade, but another origin all the same.
+        let mut upgraded = headers();
+        redirect_headers(
+            "http://feeds.example/a",
+            "https://feeds.example/a",
+            &mut upgraded,
+        )
+        .unwrap();
+        assert_eq!(upgraded.len(), 1);
     }
 
     #[test]

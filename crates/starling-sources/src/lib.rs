@@ -1033,6 +1033,31 @@ mod tests {
     }
 
     #[test]
+    fn a_token_is_for_one_server() {
+        let folder = std::env::temp_dir().join(format!("starling-token-{}", std::process::id()));
+        std::fs::create_dir_all(&folder).unwrap();
+        let token = folder.join("token");
+        std::fs::write(&token, "t").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let config = SourceConfig {
+            kind: Some(Kind::Mastodon),
+            urls: vec!["https://a.example".into(), "https://b.example".into()],
+            token_file: Some(token.clone()),
+            ..SourceConfig::default()
+        };
+        let refused = start(&[config], Options::default()).err().unwrap();
+        assert!(
+            refused.to_string().contains("belongs to one server"),
+            "{refused}"
+        );
+        let _ = std::fs::remove_dir_all(folder);
+    }
+
+    #[test]
     fn recent_identities_are_bounded() {
         let mut recent = Recent::new(2);
         assert!(recent.first("a"));
