@@ -2,8 +2,9 @@
 //! locality-sensitive hashing to find them), from many distinct accounts within a short time.
 //! Shares (retweets, boosts) are not counted: repeating by sharing is what sharing is for.
 //! Only a text first seen after the stream's first two hours, taken up by enough accounts
-//! within the window from its first post, and posted again by them (1.3 posts per account or
-//! more), is a campaign: texts people repeat all the time (slogans, greetings, a bot's daily
+//! within the window from its first post, and posted again by them (1.5 posts per account or
+//! more; 1.3 when most of the accounts are small, a median of 50 followers or fewer), is a
+//! campaign: texts people repeat all the time (slogans, greetings, a bot's daily
 //! message) are already there when the stream starts, or spread slower, and a sentence many
 //! people happen to write about the same news comes once from each.
 
@@ -23,6 +24,8 @@ const SAMPLES: usize = 5;
 struct Cluster {
     text: String,
     accounts: HashSet<String>,
+    /// Follower counts of its accounts, where the platform gives them (one per account).
+    followers: Vec<u64>,
     order: Vec<String>,
     posts: u64,
     first: Timestamp,
@@ -39,6 +42,14 @@ const MAX_ACCOUNTS: usize = 1_000;
 /// Posts per account a campaign needs: its accounts post the text again and again, where a
 /// phrase many people happen to write comes once from each.
 const REPEATS: f64 = 1.3;
+/// Posts per account that make a campaign whoever the accounts are. Between `REPEATS` and
+/// this, the accounts must also be small: a headline many ordinary people paste, some twice,
+/// repeats about as much as a handful of fresh sock puppets do, but their audiences differ.
+const REPEATS_ALONE: f64 = 1.5;
+/// The median follower count under which a cluster's accounts are small.
+const SMALL_ACCOUNTS: u64 = 50;
+/// Accounts with a known follower count needed to judge their size.
+const SIZED_ACCOUNTS: usize = 3;
 
 pub(crate) struct Campaigns {
     settings: Settings,
@@ -107,6 +118,7 @@ impl Campaigns {
                 Cluster {
                     text: words.join(" "),
                     accounts: HashSet::new(),
+                    followers: Vec::new(),
                     order: Vec::new(),
                     posts: 0,
                     first: post.created_at,
@@ -139,19 +151,29 @@ impl Campaigns {
             && cluster.accounts.insert(account.clone())
         {
             cluster.order.push(account);
+            if let Some(followers) = post.author.followers {
+                cluster.followers.push(followers);
+            }
         }
         if cluster.samples.len() < SAMPLES {
             cluster.samples.push(post.key.as_str().to_owned());
         }
         let span = (cluster.last - cluster.first).num_seconds();
+        let repeats = cluster.posts as f64 / cluster.accounts.len().max(1) as f64;
+        let median_followers = median(&cluster.followers);
+        let small = cluster.followers.len() >= SIZED_ACCOUNTS
+            && median_followers.is_some_and(|median| median <= SMALL_ACCOUNTS);
         if !cluster.reported
             && (cluster.first - start).num_seconds() >= WARMUP_SECS
             && cluster.accounts.len() >= settings.campaign_accounts
-            && cluster.posts as f64 >= REPEATS * cluster.accounts.len() as f64
+            && (repeats >= REPEATS_ALONE || (repeats >= REPEATS && small))
             && span <= settings.campaign_window_secs
         {
             cluster.reported = true;
             let minutes = span / 60;
+            let audience = median_followers.map_or_else(String::new, |median| {
+                format!("; their median follower count is {median}")
+            });
             return Some(Detection {
                 kind: Kind::Campaign,
                 key: cluster.text.chars().take(120).collect(),
@@ -159,7 +181,7 @@ impl Campaigns {
                 first_seen: cluster.first,
                 score: cluster.accounts.len() as f64,
                 reason: format!(
-                    "{} accounts posted near-identical text {} times within {minutes} minutes",
+                    "{} accounts posted near-identical text {} times within {minutes} minutes{audience}",
                     cluster.accounts.len(),
                     cluster.posts
                 ),
@@ -184,6 +206,8 @@ impl Campaigns {
                     cluster.order.push(account);
                 }
             }
+            // Accounts in both were counted in each; the estimate of their size tolerates it.
+            cluster.followers.extend(from.followers);
             cluster.posts += from.posts;
             cluster.first = cluster.first.min(from.first);
             cluster.last = cluster.last.max(from.last);
@@ -216,6 +240,16 @@ impl Campaigns {
             }
         }
     }
+}
+
+/// The median of some counts.
+fn median(counts: &[u64]) -> Option<u64> {
+    if counts.is_empty() {
+        return None;
+    }
+    let mut sorted = counts.to_vec();
+    sorted.sort_unstable();
+    Some(sorted[sorted.len() / 2])
 }
 
 /// The text without links and mentions, and with share prefixes (`RT @user:`) gone.

@@ -242,6 +242,48 @@ fn many_accounts_pasting_one_text_are_a_campaign_and_shares_are_not() {
     );
 }
 
+/// A text pasted by twelve accounts, four of them twice (16 posts: 1.33 per account), each
+/// with `followers`.
+fn pasted(followers: u64) -> Vec<Detection> {
+    stream(|minute| {
+        if (200..216).contains(&minute) {
+            let mut post = post(
+                minute,
+                "twitter",
+                &format!("paster{}", minute % 12),
+                "Nighttime raid on the university dormitory in Tehran tonight",
+                None,
+            );
+            post.author.followers = Some(followers);
+            vec![post]
+        } else {
+            Vec::new()
+        }
+    })
+}
+
+#[test]
+fn a_headline_pasted_by_ordinary_accounts_is_not_a_campaign_but_by_small_ones_is() {
+    // At 1.33 posts per account, only accounts with small audiences make it a campaign.
+    let ordinary = pasted(900);
+    assert!(
+        !ordinary.iter().any(|found| found.kind == Kind::Campaign),
+        "{ordinary:#?}"
+    );
+    let small = pasted(12);
+    let campaign = small
+        .iter()
+        .find(|found| found.kind == Kind::Campaign)
+        .unwrap_or_else(|| panic!("{small:#?}"));
+    assert!(
+        campaign
+            .reason
+            .ends_with("their median follower count is 12"),
+        "{}",
+        campaign.reason
+    );
+}
+
 #[test]
 fn posts_about_one_new_thing_make_a_story_titled_by_its_first() {
     let found = stream(|minute| {
