@@ -331,6 +331,8 @@ pub struct Options {
     pub rewind: Duration,
     /// The watches, for X rules.
     pub watches: WatchList,
+    /// How often an open X stream checks whether the watches changed (and syncs its rules).
+    pub rules_every: Duration,
 }
 
 impl Default for Options {
@@ -342,6 +344,7 @@ impl Default for Options {
             max_backoff: Duration::from_secs(300),
             rewind: Duration::from_secs(5),
             watches: Arc::new(|| Ok(Vec::new())),
+            rules_every: Duration::from_secs(60),
         }
     }
 }

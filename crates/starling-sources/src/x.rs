@@ -547,9 +547,15 @@ impl Api<'_> {
     }
 
     async fn stream(&self, backoff: &mut Backoff) -> Result<(), Failure> {
-        if self.context.config.rules_from_watches.unwrap_or(true) {
+        let syncing = self.context.config.rules_from_watches.unwrap_or(true);
+        let mut synced = None;
+        if syncing {
+            synced = (self.context.options.watches)().ok();
             self.sync_rules().await?;
         }
+        // Rules change on an open stream: watches edited meanwhile reach X within a minute.
+        let mut resync = tokio::time::interval(self.context.options.rules_every);
+        resync.tick().await;
         let url = format!("{}/2/tweets/search/stream?{FIELDS}", self.base);
         let mut response = self
             .context
@@ -569,11 +575,25 @@ impl Api<'_> {
             .close_gap(&self.context.id, now, Recovery::None);
         let mut lines = Lines::new(MAX_LINE);
         loop {
-            let Some(chunk) = response
-                .chunk(self.context.idle_timeout())
-                .await
-                .map_err(http_fault)?
-            else {
+            let chunk = tokio::select! {
+                chunk = response.chunk(self.context.idle_timeout()) => chunk,
+                _ = resync.tick(), if syncing => {
+                    let now = (self.context.options.watches)().ok();
+                    if now.is_some() && now != synced {
+                        match self.sync_rules().await {
+                            Ok(()) => synced = now,
+                            Err(Failure::Stopped) => return Err(Failure::Stopped),
+                            Err(Failure::Fault { error, .. }) => {
+                                self.context.registry.update(&self.context.id, |health| {
+                                    health.notes.push(format!("rules not synced: {error}"));
+                                });
+                            }
+                        }
+                    }
+                    continue;
+                }
+            };
+            let Some(chunk) = chunk.map_err(http_fault)? else {
                 return Err(fault(
                     Cause::Disconnected,
                     format!("{url}: the server ended the stream"),

@@ -898,12 +898,13 @@ fn x_stream_syncs_rules_obeys_rate_limits_and_records_operational_disconnects() 
         ..SourceConfig::default()
     };
     let mut options = options(folder.path());
-    options.watches = Arc::new(|| {
-        Ok(vec![
-            ("tehran".to_owned(), "tehran OR #iranelection".to_owned()),
-            ("near".to_owned(), "police NEAR/3 protest".to_owned()),
-        ])
-    });
+    let watches = Arc::new(Mutex::new(vec![
+        ("tehran".to_owned(), "tehran OR #iranelection".to_owned()),
+        ("near".to_owned(), "police NEAR/3 protest".to_owned()),
+    ]));
+    let shared_watches = Arc::clone(&watches);
+    options.watches = Arc::new(move || Ok(shared_watches.lock().unwrap().clone()));
+    options.rules_every = Duration::from_millis(200);
     #[cfg(unix)]
     {
         let refused = starling_sources::start(std::slice::from_ref(&config), options.clone())
@@ -922,6 +923,28 @@ fn x_stream_syncs_rules_obeys_rate_limits_and_records_operational_disconnects() 
         started.elapsed() >= Duration::from_millis(900),
         "the 429's reset was not awaited"
     );
+    // A watch added while the stream is open becomes a rule without a reconnect.
+    let streams_before = server
+        .requests()
+        .iter()
+        .filter(|request| request.starts_with("GET /2/tweets/search/stream?"))
+        .count();
+    watches
+        .lock()
+        .unwrap()
+        .push(("isfahan".to_owned(), "#isfahan".to_owned()));
+    wait_for("the new watch's rule", 10, || {
+        server
+            .requests()
+            .iter()
+            .any(|request| request.starts_with("POST") && request.contains("starling:isfahan"))
+    });
+    let streams_after = server
+        .requests()
+        .iter()
+        .filter(|request| request.starts_with("GET /2/tweets/search/stream?"))
+        .count();
+    assert_eq!(streams_before, streams_after, "the stream was reopened");
     let found = gaps(&sources);
     let health = sources.registry().health(chrono::Utc::now());
     let requests = server.requests();
