@@ -26,6 +26,9 @@ const GROWTH_SECS: i64 = 3600;
 /// Stories quiet this long are forgotten.
 const QUIET_SECS: i64 = 2 * 3600;
 const SAMPLES: usize = 5;
+/// A story whose first post says what a story reported within this long said is the same
+/// story coming back, not a new one.
+const RETOLD_SECS: i64 = 24 * 3600;
 
 struct Remembered {
     id: u64,
@@ -58,6 +61,8 @@ pub(crate) struct Stories {
     next_story: u64,
     /// Stories merged into others: where each went.
     merged: HashMap<u64, u64>,
+    /// The words of the first posts of stories reported, and when.
+    told: HashMap<u64, Timestamp>,
 }
 
 impl Stories {
@@ -74,6 +79,7 @@ impl Stories {
             stories: HashMap::new(),
             next_story: 0,
             merged: HashMap::new(),
+            told: HashMap::new(),
         }
     }
 
@@ -162,8 +168,9 @@ impl Stories {
             }
             _ => {
                 self.next_story += 1;
+                let id = self.next_story;
                 self.stories.insert(
-                    self.next_story,
+                    id,
                     Story {
                         title: post.text.chars().take(140).collect(),
                         first: post.created_at,
@@ -175,7 +182,7 @@ impl Stories {
                         reported: false,
                     },
                 );
-                self.next_story
+                id
             }
         };
         self.remember(vector, story, buckets);
@@ -196,6 +203,17 @@ impl Stories {
             && entry.posts >= settings.story_posts
         {
             entry.reported = true;
+            // Told before (a sentence people keep writing forms a cluster again and again
+            // once the last one is forgotten): not news.
+            let told = title_words(&entry.title);
+            let retold = self
+                .told
+                .get(&told)
+                .is_some_and(|when| (post.created_at - *when).num_seconds() <= RETOLD_SECS);
+            self.told.insert(told, post.created_at);
+            if retold {
+                return None;
+            }
             let minutes = (post.created_at - entry.first).num_minutes();
             return Some(Detection {
                 kind: Kind::Story,
@@ -303,10 +321,35 @@ impl Stories {
     pub fn expire(&mut self, now: Timestamp) {
         self.stories
             .retain(|_, story| (now - story.last).num_seconds() <= QUIET_SECS);
+        self.told
+            .retain(|_, when| (now - *when).num_seconds() <= RETOLD_SECS);
         // Aliases of forgotten stories, and of stories no remembered post points to, go too.
         let live = &self.stories;
         self.merged.retain(|_, into| live.contains_key(into));
     }
+}
+
+/// What a story's first post says: its words (not its hashtags, mentions, links or emoji),
+/// in any order, as one hash.
+fn title_words(title: &str) -> u64 {
+    let text: String = title
+        .split_whitespace()
+        .filter(|word| {
+            !(word.starts_with('#')
+                || word.starts_with('@')
+                || word.contains("://")
+                || word.contains('/'))
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut words: Vec<String> = starling_text::analyze(&text)
+        .into_iter()
+        .map(|token| token.text)
+        .filter(|word| word.chars().any(char::is_alphabetic))
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    hash(&words.join(" "), 7)
 }
 
 /// The post's bucket in each table: the signs of its vector against random hyperplanes, each

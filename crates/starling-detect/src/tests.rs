@@ -285,6 +285,51 @@ fn a_headline_pasted_by_ordinary_accounts_is_not_a_campaign_but_by_small_ones_is
 }
 
 #[test]
+fn a_sentence_people_keep_writing_is_a_story_once_a_day() {
+    // The same sentence from 25 accounts at minute 150, and again four hours later, after the
+    // first story and its posts were forgotten (more than 20,000 posts between): one story,
+    // not two.
+    let found = stream(|minute| {
+        if (160..400).contains(&minute) {
+            (0..60)
+                .map(|n| {
+                    post(
+                        minute,
+                        "twitter",
+                        &format!("filler{n}"),
+                        &chatter(minute, n + 100),
+                        None,
+                    )
+                })
+                .collect()
+        } else if (150..155).contains(&minute) || (400..405).contains(&minute) {
+            (0..5)
+                .map(|n| {
+                    post(
+                        minute,
+                        "twitter",
+                        &format!("writer{}", (minute % 5) * 5 + n),
+                        &format!(
+                            "Foreign journalists are banned from reporting inside the country {}",
+                            ["", "#Iran", "🙏", "#Iran https://t.co/x", ""][n as usize]
+                        ),
+                        None,
+                    )
+                })
+                .collect()
+        } else {
+            Vec::new()
+        }
+    });
+    let stories: Vec<&Detection> = found
+        .iter()
+        .filter(|found| found.kind == Kind::Story && found.key.starts_with("Foreign journalists"))
+        .collect();
+    assert_eq!(stories.len(), 1, "{found:#?}");
+    assert!(stories[0].detected_at.timestamp() < 1_781_222_400 + 160 * 60);
+}
+
+#[test]
 fn posts_about_one_new_thing_make_a_story_titled_by_its_first() {
     let found = stream(|minute| {
         if (400..430).contains(&minute) {
