@@ -3,10 +3,20 @@
 //! weighted mean and variance of the counts of the keys that share it.
 //!
 //! Each period, a key's count over the last 1, 2, 4, 16 and 64 periods is tested against what its
-//! counter's mean leads to expect: the chance of at least that many posts if they came at the
-//! usual rate (Poisson, widened by the counter's own overdispersion, variance over mean). A key
+//! counter leads to expect: the chance of at least that many posts if they came at the usual
+//! rate (Poisson, widened by the counter's own overdispersion, variance over mean). A key
 //! bursts when that chance is below one in 10^`burst_score` and it has enough posts. A key
 //! rising from nothing is news within minutes; one that always swings is not.
+//!
+//! The short windows are judged against the counter's quick mean (about 30 periods of memory).
+//! That mean learns a slow rise as it happens, so a key climbing over an hour (a sparse
+//! stream's crisis: two posts a minute after none) would always look usual there. The long
+//! windows are therefore judged against a slow mean (about six hours of memory), which the
+//! window's own counts barely move, scaled by how busy the whole stream is in the window
+//! against its own slow mean: what is judged is the key's share of the stream, so the daily
+//! swing that lifts every word at once (morning after night) is no burst. A long window must
+//! also hold at least `SLOW_RATIO` times what that leads to expect, so that a common word's
+//! small rise is not a burst however many posts it has.
 
 use std::collections::HashMap;
 
@@ -20,6 +30,13 @@ const ALPHA: f64 = 0.033;
 const ALPHA_VARIANCE: f64 = 0.01;
 /// The smallest rate a count is compared with, per period.
 const RATE_FLOOR: f64 = 0.05;
+/// Weight of the newest period in the slow mean (about six hours of memory), which the long
+/// windows are judged against.
+const ALPHA_SLOW: f64 = 1.0 / 360.0;
+/// The windows from this length on are judged against the slow mean.
+const SLOW_FROM: usize = 16;
+/// A long window must hold at least this many times what the slow mean leads to expect.
+const SLOW_RATIO: f64 = 3.0;
 /// Periods to learn from before anything is called a burst.
 const WARMUP: u64 = 60;
 /// Periods after a burst during which the same key is not reported again.
@@ -36,7 +53,8 @@ struct Recent {
     /// Counts of the last periods, newest first.
     counts: [u32; RECENT],
     first: Option<Timestamp>,
-    samples: Vec<String>,
+    /// The newest posts of the key, newest last, with the period they came in.
+    samples: Vec<(u64, String)>,
 }
 
 impl Default for Recent {
@@ -53,6 +71,15 @@ pub(crate) struct Bursts {
     settings: Settings,
     mean: Vec<f32>,
     variance: Vec<f32>,
+    /// The slow mean, as learned from a start at zero (divided by `1 - (1 - ALPHA_SLOW)^n`
+    /// after `n` periods, it is an average of the periods seen).
+    slow: Vec<f32>,
+    /// Periods closed so far.
+    periods: u64,
+    /// Posts of the last periods, newest first.
+    totals: [u32; RECENT],
+    /// The slow mean of the posts per period, learned as `slow` is.
+    slow_total: f64,
     /// The last period each counter has learned; the periods since, it had no key, and it
     /// learns them (as zeros) when next used.
     learned: Vec<u32>,
@@ -69,6 +96,10 @@ impl Bursts {
             settings,
             mean: vec![0.0; cells],
             variance: vec![0.0; cells],
+            slow: vec![0.0; cells],
+            periods: 0,
+            totals: [0; RECENT],
+            slow_total: 0.0,
             learned: vec![0; cells],
             recent: HashMap::new(),
             reported: HashMap::new(),
@@ -76,6 +107,7 @@ impl Bursts {
     }
 
     pub fn observe(&mut self, post: &Post) {
+        self.totals[0] = self.totals[0].saturating_add(1);
         let mut keys: Vec<String> = Vec::new();
         for tag in &post.entities.hashtags {
             keys.push(format!("#{}", starling_text::normalize_word(&tag.tag)));
@@ -106,7 +138,7 @@ impl Bursts {
             }
         }
         keys.extend(scoped);
-        for token in starling_text::analyze(&post.text) {
+        for token in starling_text::analyze(&without_links_and_mentions(post)) {
             // Words of four letters or more; hashtags' words come as hashtags.
             if token.text.chars().count() >= 4
                 && !tags.contains(&token.text)
@@ -124,8 +156,19 @@ impl Bursts {
                 recent.first = Some(post.created_at);
                 recent.samples.clear();
             }
+            // The newest posts, so that a burst's samples come from the burst, not from
+            // whenever the key was last new. The first of each period is kept over the
+            // rest of it, so that a burst's samples span its window.
+            let period = self.periods;
             if recent.samples.len() < SAMPLES {
-                recent.samples.push(post.key.as_str().to_owned());
+                recent.samples.push((period, post.key.as_str().to_owned()));
+            } else if recent
+                .samples
+                .last()
+                .is_some_and(|(last, _)| *last != period)
+            {
+                recent.samples.remove(0);
+                recent.samples.push((period, post.key.as_str().to_owned()));
             }
         }
     }
@@ -145,6 +188,19 @@ impl Bursts {
         for cell in cells {
             self.catch_up(cell, period);
         }
+        self.periods += 1;
+        // What the slow means' start at zero takes away, given back.
+        let slow_scale = 1.0 / (1.0 - (1.0 - ALPHA_SLOW).powf(self.periods as f64)).max(1e-9);
+        // How busy the stream is over each window, against its slow mean.
+        let usual_total = self.slow_total * slow_scale;
+        let mut volume = [1.0; RECENT + 1];
+        let mut sum = 0.0;
+        for (window, total) in self.totals.iter().enumerate() {
+            sum += f64::from(*total);
+            if usual_total > 0.0 {
+                volume[window + 1] = sum / (usual_total * (window + 1) as f64);
+            }
+        }
         for (key, recent) in &self.recent {
             let cell = (hash(key, 0) as usize) & mask;
             *totals.entry(cell).or_default() += f64::from(recent.counts[0]);
@@ -156,27 +212,45 @@ impl Bursts {
             {
                 continue;
             }
-            let mean = f64::from(self.mean[cell]).max(RATE_FLOOR);
-            let dispersion = (f64::from(self.variance[cell]) / mean).max(1.0);
+            let quick = f64::from(self.mean[cell]).max(RATE_FLOOR);
+            let slow = f64::from(self.slow[cell]) * slow_scale;
+            // How much more the counter's counts swing than Poisson's would (around the quick
+            // mean, which its variance is measured from).
+            let dispersion = (f64::from(self.variance[cell]) / quick).max(1.0);
             // The window where the count is least likely by chance.
-            let mut best: Option<(f64, u32, usize)> = None;
+            let mut best: Option<(f64, u32, usize, f64)> = None;
             for window in WINDOWS {
                 let count: u32 = recent.counts[..window].iter().sum();
                 if count < self.settings.burst_min_posts {
                     continue;
                 }
-                let score = -log10_poisson_tail(
-                    f64::from(count) / dispersion,
-                    mean * window as f64 / dispersion,
-                );
-                if best.is_none_or(|(top, ..)| score > top) {
-                    best = Some((score, count, window));
+                let mean = if window >= SLOW_FROM {
+                    (slow * volume[window]).max(RATE_FLOOR)
+                } else {
+                    quick
+                };
+                let expected = mean * window as f64;
+                if window >= SLOW_FROM && f64::from(count) < SLOW_RATIO * expected {
+                    continue;
+                }
+
+                let score =
+                    -log10_poisson_tail(f64::from(count) / dispersion, expected / dispersion);
+                // A stream holds `window` times fewer independent windows of this length than
+                // of one period: the bar is lowered by as many tests fewer.
+                let margin = score - (self.settings.burst_score - (window as f64).log10());
+                if margin >= 0.0 && best.is_none_or(|(top, ..)| margin > top) {
+                    best = Some((margin, count, window, expected));
                 }
             }
-            if let Some((score, count, window)) = best
-                && score >= self.settings.burst_score
-            {
+            if let Some((margin, count, window, expected)) = best {
+                let score = margin + self.settings.burst_score - (window as f64).log10();
                 let span = minutes * window as f64;
+                // When it began to show: its first post, or the start of the window it burst
+                // in when the key was around before.
+                let window_start =
+                    end - chrono::Duration::seconds(self.settings.epoch_secs * window as i64);
+                let first_seen = recent.first.map_or(end, |first| first.max(window_start));
                 let (what, scope) = match split_scope(key) {
                     Some((base, scope)) => (format!("{base} among {scope} posts"), true),
                     None => (key.clone(), false),
@@ -185,13 +259,12 @@ impl Bursts {
                     kind: Kind::Burst,
                     key: key.clone(),
                     detected_at: end,
-                    first_seen: recent.first.unwrap_or(end),
+                    first_seen,
                     score,
                     reason: format!(
-                        "{what}: {count} posts in {span:.0} min, where {:.1} are usual (a chance of 1 in 10^{score:.0})",
-                        mean * window as f64
+                        "{what}: {count} posts in {span:.0} min, where {expected:.1} are usual (a chance of 1 in 10^{score:.0})"
                     ),
-                    samples: recent.samples.clone(),
+                    samples: recent.samples.iter().map(|(_, key)| key.clone()).collect(),
                     accounts: Vec::new(),
                 };
                 if scope {
@@ -220,6 +293,9 @@ impl Bursts {
             self.reported.insert(detection.key.clone(), epoch);
             found.push(detection);
         }
+        self.slow_total += ALPHA_SLOW * (f64::from(self.totals[0]) - self.slow_total);
+        self.totals.rotate_right(1);
+        self.totals[0] = 0;
         // The counters of this period's keys learn it (the others, later, as zeros).
         for (cell, count) in totals {
             self.learn(cell, count);
@@ -246,6 +322,9 @@ impl Bursts {
         for _ in 0..missed.min(400) {
             self.learn(cell, 0.0);
         }
+        // The slow mean takes longer to come to rest: its empty periods at once.
+        self.slow[cell] =
+            (f64::from(self.slow[cell]) * (1.0 - ALPHA_SLOW).powf(f64::from(missed))) as f32;
         self.learned[cell] = period.saturating_sub(1).max(self.learned[cell]);
     }
 
@@ -256,6 +335,8 @@ impl Bursts {
         self.variance[cell] = ((1.0 - ALPHA_VARIANCE)
             * (f64::from(self.variance[cell]) + ALPHA_VARIANCE * difference * difference))
             as f32;
+        let slow = f64::from(self.slow[cell]);
+        self.slow[cell] = (slow + ALPHA_SLOW * (count - slow)) as f32;
     }
 }
 
@@ -281,6 +362,29 @@ fn scopes(post: &Post) -> Vec<String> {
     }
     scopes.push(format!("platform:{}", post.platform.as_str()));
     scopes
+}
+
+/// The post's text with its links and mentions blanked out: a link's `http` and `co` are no
+/// words, and a mention is counted as `@handle` already.
+fn without_links_and_mentions(post: &Post) -> std::borrow::Cow<'_, str> {
+    let spans = post.entities.urls.iter().filter_map(|url| url.span).chain(
+        post.entities
+            .mentions
+            .iter()
+            .filter_map(|mention| mention.span),
+    );
+    let mut text: Option<String> = None;
+    for span in spans {
+        let (start, end) = (span.byte_start, span.byte_end);
+        if start < end && post.text.get(start..end).is_some() {
+            let text = text.get_or_insert_with(|| post.text.clone());
+            text.replace_range(start..end, &" ".repeat(end - start));
+        }
+    }
+    text.map_or(
+        std::borrow::Cow::Borrowed(post.text.as_str()),
+        std::borrow::Cow::Owned,
+    )
 }
 
 /// `#tag [lang:fa]` as (`#tag`, `lang:fa`).

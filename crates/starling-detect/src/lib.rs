@@ -67,8 +67,8 @@ pub struct Detection {
     pub key: String,
     /// When it was noticed, in stream time.
     pub detected_at: Timestamp,
-    /// When it began to show (the first post of the burst or campaign; the last post seen
-    /// before the silence).
+    /// When it began to show (a burst: the start of the window it burst in, or its first post
+    /// when later; a story or campaign: its first post; a silence: the last post seen before it).
     pub first_seen: Timestamp,
     /// How strong: for a burst, how unlikely its count was by chance (1 in 10 to this power);
     /// a campaign's number of accounts; how many times fewer posts a silence has than expected.

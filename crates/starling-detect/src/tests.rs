@@ -162,6 +162,84 @@ fn a_hashtag_usual_in_one_language_bursts_where_it_is_new() {
     );
 }
 
+/// A sparse stream (`base(minute)` ordinary posts a minute for ten hours) and whatever
+/// `extra` adds per minute.
+fn sparse_stream(base: impl Fn(i64) -> usize, extra: impl Fn(i64) -> Vec<Post>) -> Vec<Detection> {
+    let mut detectors = Detectors::new(settings());
+    let mut found = Vec::new();
+    for minute in 0..600 {
+        for n in 0..base(minute) {
+            found.extend(detectors.observe(&post(
+                minute,
+                "twitter",
+                &format!("user{n}"),
+                &chatter(minute, n),
+                None,
+            )));
+        }
+        for extra in extra(minute) {
+            found.extend(detectors.observe(&extra));
+        }
+    }
+    found.extend(detectors.finish());
+    found
+}
+
+#[test]
+fn a_word_climbing_over_an_hour_in_a_sparse_stream_bursts() {
+    // Two ordinary posts a minute; from minute 300, posts about an explosion, one every
+    // twelve minutes at first and one a minute after an hour: never eight in four minutes,
+    // and a quick mean would learn the climb as it happens.
+    let found = sparse_stream(
+        |_| 2,
+        |minute| {
+            let since = minute - 300;
+            let every = match since {
+                ..0 => return Vec::new(),
+                0..20 => 12,
+                20..40 => 4,
+                40..60 => 2,
+                _ => 1,
+            };
+            if since % every != 0 {
+                return Vec::new();
+            }
+            vec![post(
+                minute,
+                "twitter",
+                &format!("witness{since}"),
+                "huge explosion heard across town",
+                None,
+            )]
+        },
+    );
+    let burst = found
+        .iter()
+        .find(|found| found.kind == Kind::Burst && found.key == "explosion")
+        .unwrap_or_else(|| panic!("{found:#?}"));
+    assert!(burst.reason.contains("posts in 64 min"), "{}", burst.reason);
+    let minutes = (burst.detected_at.timestamp() - 1_781_222_400) / 60;
+    assert!((300..400).contains(&minutes), "found at minute {minutes}");
+    // Its samples come from the burst, its first sighting is in it.
+    assert_eq!(burst.samples.len(), 3);
+    assert!(burst.first_seen.timestamp() >= 1_781_222_400 + 300 * 60);
+}
+
+#[test]
+fn the_whole_stream_getting_busier_is_no_burst() {
+    // A night of 5 posts a minute, then the morning: 40 a minute within two hours. Every
+    // word rises eightfold at once; none rises in its share of the stream.
+    let found = sparse_stream(
+        |minute| match minute {
+            ..240 => 5,
+            240..360 => 5 + ((minute - 240) * 35 / 120) as usize,
+            _ => 40,
+        },
+        |_| Vec::new(),
+    );
+    assert!(found.is_empty(), "{found:#?}");
+}
+
 #[test]
 fn a_platform_going_quiet_is_a_silence_and_so_is_a_country() {
     // Thirty hours, so that each hour of the day has been seen once before the silences.
