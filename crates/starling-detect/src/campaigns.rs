@@ -6,11 +6,13 @@
 //! more; 1.3 when most of the accounts are small, a median of 50 followers or fewer), is a
 //! campaign: texts people repeat all the time (slogans, greetings, a bot's daily
 //! message) are already there when the stream starts, or spread slower, and a sentence many
-//! people happen to write about the same news comes once from each.
+//! people happen to write about the same news comes once from each. A news feed's headline is
+//! what people paste to share the news, some of them twice: only small accounts make that a
+//! campaign.
 
 use std::collections::{HashMap, HashSet};
 
-use starling_model::{Post, Timestamp};
+use starling_model::{Platform, Post, Timestamp};
 
 use crate::{Detection, Kind, Settings, hash};
 
@@ -33,6 +35,8 @@ struct Cluster {
     samples: Vec<String>,
     bands: Vec<u64>,
     reported: bool,
+    /// The first news feed that published the text, when one did: then it is a headline.
+    published_by: Option<String>,
 }
 
 /// Seconds of stream during which every text is new, and none is called a campaign.
@@ -126,6 +130,7 @@ impl Campaigns {
                     samples: Vec::new(),
                     bands: Vec::new(),
                     reported: false,
+                    published_by: None,
                 },
             );
             self.next
@@ -145,6 +150,9 @@ impl Campaigns {
         cluster.posts += 1;
         cluster.last = cluster.last.max(post.created_at);
         let account = format!("{}:{}", post.platform.as_str(), post.author.handle);
+        if post.platform == Platform::Rss && cluster.published_by.is_none() {
+            cluster.published_by = Some(account.clone());
+        }
         // A reported cluster keeps counting posts, not accounts: its list was given.
         if !cluster.reported
             && cluster.accounts.len() < MAX_ACCOUNTS
@@ -163,17 +171,27 @@ impl Campaigns {
         let median_followers = median(&cluster.followers);
         let small = cluster.followers.len() >= SIZED_ACCOUNTS
             && median_followers.is_some_and(|median| median <= SMALL_ACCOUNTS);
+        // A news feed's headline is what people paste to share the news, some more than once:
+        // only small accounts pasting it are a campaign (sock puppets pushing an outlet's line).
+        let repeated = if cluster.published_by.is_some() {
+            repeats >= REPEATS && small
+        } else {
+            repeats >= REPEATS_ALONE || (repeats >= REPEATS && small)
+        };
         if !cluster.reported
             && (cluster.first - start).num_seconds() >= WARMUP_SECS
             && cluster.accounts.len() >= settings.campaign_accounts
-            && (repeats >= REPEATS_ALONE || (repeats >= REPEATS && small))
+            && repeated
             && span <= settings.campaign_window_secs
         {
             cluster.reported = true;
             let minutes = span / 60;
-            let audience = median_followers.map_or_else(String::new, |median| {
+            let mut audience = median_followers.map_or_else(String::new, |median| {
                 format!("; their median follower count is {median}")
             });
+            if let Some(feed) = &cluster.published_by {
+                audience.push_str(&format!("; the text is a headline of {feed}"));
+            }
             return Some(Detection {
                 kind: Kind::Campaign,
                 key: cluster.text.chars().take(120).collect(),
@@ -218,6 +236,9 @@ impl Campaigns {
             }
             cluster.bands.extend(from.bands);
             cluster.reported |= from.reported;
+            if cluster.published_by.is_none() {
+                cluster.published_by = from.published_by;
+            }
         }
     }
 

@@ -23,10 +23,14 @@ const WARMUP: u64 = 128 + 30;
 #[derive(Default)]
 struct Scope {
     share: f64,
+    /// Its own posts per period, a moving average learned with `share`.
+    rate: f64,
     /// Periods learned from so far.
     learned: u64,
     /// The share for each hour of the day (UTC), and the periods each was learned from.
     hourly: [f64; 24],
+    /// Its own posts per period for each hour of the day.
+    hourly_rate: [f64; 24],
     hourly_learned: [u32; 24],
     /// Posts per period, newest last.
     counts: VecDeque<u64>,
@@ -39,15 +43,19 @@ struct Scope {
 const HOUR_LEARNED: u32 = 60;
 
 impl Scope {
-    /// The share expected in a period of `hour`, when known.
-    fn expected_share(&self, hour: usize, country: bool) -> Option<f64> {
-        if self.hourly_learned[hour] >= HOUR_LEARNED {
-            Some(self.hourly[hour])
+    /// The posts expected in a period of `hour` whose stream had `total` posts, when known:
+    /// its share of that total, but never more than it usually posts itself. A story that
+    /// makes one country's people post three times as much swells the stream, and every other
+    /// country's share of it shrinks though none of them went quiet.
+    fn expected(&self, hour: usize, total: u64, country: bool) -> Option<f64> {
+        let (share, rate) = if self.hourly_learned[hour] >= HOUR_LEARNED {
+            (self.hourly[hour], self.hourly_rate[hour])
         } else if country {
-            None
+            return None;
         } else {
-            Some(self.share)
-        }
+            (self.share, self.rate)
+        };
+        Some((share * total as f64).min(rate))
     }
 }
 
@@ -74,8 +82,8 @@ impl Silence {
     pub fn observe(&mut self, post: &Post) {
         self.total += 1;
         let mut scopes = vec![format!("platform:{}", post.platform.as_str())];
-        if let Some(country) = post.geo.as_ref().and_then(|geo| geo.country.as_deref()) {
-            scopes.push(format!("country:{}", country.to_ascii_uppercase()));
+        if let Some(country) = where_from(post) {
+            scopes.push(format!("country:{country}"));
         }
         for name in scopes {
             let scope = self.scopes.entry(name).or_default();
@@ -128,8 +136,8 @@ impl Silence {
                     .zip(self.hours.iter().rev())
                     .take(window)
                 {
-                    match scope.expected_share(*hour, country) {
-                        Some(share) => expected += share * *total as f64,
+                    match scope.expected(*hour, *total, country) {
+                        Some(posts) => expected += posts,
                         None => known = false,
                     }
                 }
@@ -155,7 +163,7 @@ impl Silence {
                         first_seen: scope.last_post.unwrap_or(end),
                         score: ratio,
                         reason: format!(
-                            "{name}: {seen} posts in the last {} minutes where about {expected:.0} were expected (its usual share of the stream at this hour)",
+                            "{name}: {seen} posts in the last {} minutes where about {expected:.0} were expected (its usual share of the stream at this hour, and no more than it usually posts)",
                             window as i64 * minutes
                         ),
                         samples: Vec::new(),
@@ -183,15 +191,29 @@ impl Silence {
                 scope.learned += 1;
                 let weight = ALPHA.max(1.0 / scope.learned as f64);
                 scope.share += weight * (share - scope.share);
+                scope.rate += weight * (count as f64 - scope.rate);
                 if let Some(hour) = leaving_hour {
                     scope.hourly_learned[hour] += 1;
                     // Within an hour's first 60 periods a plain average; then days weigh in.
                     let weight = (1.0 / f64::from(scope.hourly_learned[hour])).max(0.005);
                     scope.hourly[hour] += weight * (share - scope.hourly[hour]);
+                    scope.hourly_rate[hour] += weight * (count as f64 - scope.hourly_rate[hour]);
                 }
             }
             scope.current = 0;
         }
         found
     }
+}
+
+/// The country a post was sent from: the platform's, else the one resolved from its point or
+/// its author's location. A shutdown silences the people who live there, geotagged or not;
+/// a country the text only talks about says nothing of where its author is.
+fn where_from(post: &Post) -> Option<String> {
+    if let Some(country) = post.geo.as_ref().and_then(|geo| geo.country.as_deref()) {
+        return Some(country.trim().to_ascii_uppercase()).filter(|country| !country.is_empty());
+    }
+    let place = post.enrichment.as_ref()?.place.as_ref()?;
+    (place.source != "text" && !place.country.is_empty())
+        .then(|| place.country.to_ascii_uppercase())
 }

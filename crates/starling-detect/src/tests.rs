@@ -280,6 +280,101 @@ fn a_platform_going_quiet_is_a_silence_and_so_is_a_country() {
     );
 }
 
+/// `post`, placed by Starling's resolver (not the platform) in `country`, from `source`
+/// (`author` for the author's location, `text` for a place the text names).
+fn placed(mut post: Post, country: &str, source: &str) -> Post {
+    post.enrichment = Some(
+        serde_json::from_value(serde_json::json!({
+            "lang": "en", "lang_confidence": 1.0, "sentiment": "neutral", "sentiment_score": 0.0,
+            "place": {"name": country, "country": country, "source": source,
+                      "confidence": 0.8, "reason": "test"},
+        }))
+        .unwrap(),
+    );
+    post
+}
+
+#[test]
+fn a_country_is_counted_by_where_its_authors_are_not_by_what_posts_name() {
+    // Thirty hours, no geotags: Iran's two accounts are known by their profiles' location.
+    // From minute 1,560 they fall silent, while everyone else goes on naming Iran.
+    let mut detectors = Detectors::new(settings());
+    let mut found = Vec::new();
+    for minute in 0..1_800 {
+        for n in 0..20 {
+            let plain = post(
+                minute,
+                "twitter",
+                &format!("user{n}"),
+                &chatter(minute, n),
+                None,
+            );
+            let post = if n % 10 == 1 {
+                if (1_560..1_620).contains(&minute) {
+                    continue;
+                }
+                placed(plain, "IR", "author")
+            } else if n % 10 == 2 {
+                placed(plain, "IR", "text")
+            } else {
+                plain
+            };
+            found.extend(detectors.observe(&post));
+        }
+    }
+    let silences: Vec<(&str, i64)> = found
+        .iter()
+        .filter(|found| found.kind == Kind::Silence)
+        .map(|found| {
+            (
+                found.key.as_str(),
+                (found.detected_at.timestamp() - 1_781_222_400) / 60,
+            )
+        })
+        .collect();
+    // Its posts leave the stream with it: 8 minutes should have held 8 × 1.8, fewer than 15,
+    // and the 16-minute window holds the last 2 posts before it until minute 1,575.
+    assert_eq!(silences, [("country:IR", 1_575)], "{found:#?}");
+}
+
+#[test]
+fn one_country_surging_silences_no_other() {
+    // Thirty hours; Iran and Germany each 2 posts a minute of 20. For the last two hours
+    // Iran's people post 300 a minute more: Germany's share of the stream falls sixteenfold,
+    // but it posts as much as it always does.
+    let mut detectors = Detectors::new(settings());
+    let mut found = Vec::new();
+    for minute in 0..1_800 {
+        for n in 0..20 {
+            let country = match n % 10 {
+                1 => Some("IR"),
+                2 => Some("DE"),
+                _ => None,
+            };
+            let user = format!("user{n}");
+            found.extend(detectors.observe(&post(
+                minute,
+                "twitter",
+                &user,
+                &chatter(minute, n),
+                country,
+            )));
+        }
+        if minute >= 1_680 {
+            for n in 0..300 {
+                let user = format!("iran{n}");
+                let text = chatter(minute, 100 + n);
+                found.extend(detectors.observe(&post(minute, "twitter", &user, &text, Some("IR"))));
+            }
+        }
+    }
+    let silences: Vec<&Detection> = found
+        .iter()
+        .filter(|found| found.kind == Kind::Silence)
+        .collect();
+    assert!(silences.is_empty(), "{silences:#?}");
+}
+
 #[test]
 fn many_accounts_pasting_one_text_are_a_campaign_and_shares_are_not() {
     let found = stream(|minute| {
@@ -357,6 +452,49 @@ fn a_headline_pasted_by_ordinary_accounts_is_not_a_campaign_but_by_small_ones_is
         campaign
             .reason
             .ends_with("their median follower count is 12"),
+        "{}",
+        campaign.reason
+    );
+}
+
+#[test]
+fn a_feeds_headline_pasted_again_and_again_is_a_campaign_only_from_small_accounts() {
+    // A news feed publishes a headline; then ten accounts paste it, each twice (2 posts per
+    // account: a campaign by repetition alone, were it not the feed's).
+    let pasted = |followers: u64| {
+        stream(move |minute| {
+            let headline = "Nighttime raid on the university dormitory in Tehran tonight";
+            match minute {
+                199 => vec![post(minute, "rss", "rundschau.example", headline, None)],
+                200..220 => {
+                    let mut post = post(
+                        minute,
+                        "twitter",
+                        &format!("reader{}", minute % 10),
+                        headline,
+                        None,
+                    );
+                    post.author.followers = Some(followers);
+                    vec![post]
+                }
+                _ => Vec::new(),
+            }
+        })
+    };
+    let ordinary = pasted(300);
+    assert!(
+        !ordinary.iter().any(|found| found.kind == Kind::Campaign),
+        "{ordinary:#?}"
+    );
+    let small = pasted(12);
+    let campaign = small
+        .iter()
+        .find(|found| found.kind == Kind::Campaign)
+        .unwrap_or_else(|| panic!("{small:#?}"));
+    assert!(
+        campaign
+            .reason
+            .ends_with("the text is a headline of rss:rundschau.example"),
         "{}",
         campaign.reason
     );

@@ -167,13 +167,21 @@ fn follow_archives_and_shows_new_posts_and_resumes_where_it_stopped() {
 
 #[test]
 fn follow_refuses_tokens_on_the_command_line_and_bad_urls() {
-    let output = starling(&["follow", "x", "--token", "secret"]);
+    let data = tempfile::tempdir().unwrap();
+    let data_dir = data.path().to_str().unwrap();
+    let output = starling(&["--data-dir", data_dir, "follow", "x", "--token", "secret"]);
     assert!(!output.status.success());
-    let output = starling(&["follow", "rss", "ws://example.org/feed"]);
+    let output = starling(&[
+        "--data-dir",
+        data_dir,
+        "follow",
+        "rss",
+        "ws://example.org/feed",
+    ]);
     assert!(!output.status.success());
     let error = String::from_utf8_lossy(&output.stderr);
     assert!(error.contains("http:// or https://"), "{error}");
-    let output = starling(&["follow", "x"]);
+    let output = starling(&["--data-dir", data_dir, "follow", "x"]);
     let error = String::from_utf8_lossy(&output.stderr);
     assert!(
         !output.status.success() && error.contains("STARLING_X_BEARER_TOKEN"),

@@ -182,6 +182,10 @@ pub struct EvalDetectArgs {
     /// One JSON object per kind of detection, then one per crisis.
     #[arg(long)]
     json: bool,
+    /// Also list each detection the ground truth does not explain (with `--json`, one object
+    /// each, with an `unexplained` field naming its kind): what to look at when precision falls.
+    #[arg(long)]
+    unexplained: bool,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -237,6 +241,7 @@ pub fn eval(args: EvalDetectArgs, stdout: &mut dyn Write) -> anyhow::Result<()> 
             ..Score::default()
         },
     ];
+    let mut unexplained: Vec<(u64, Detection)> = Vec::new();
     for seed in &args.seeds {
         let mut generator = Generator::new(Config {
             posts: args.posts,
@@ -256,18 +261,23 @@ pub fn eval(args: EvalDetectArgs, stdout: &mut dyn Write) -> anyhow::Result<()> 
         let mut seen = HashSet::new();
         posts.retain(|post| seen.insert(post.key.clone()));
         posts.sort_by_key(|post| post.created_at);
+        // As the archive stores them: enriched (languages detected, places resolved).
+        for post in &mut posts {
+            starling_enrich::enrich(post);
+        }
         let mut detectors = Detectors::new(Settings::default());
         let mut found = Vec::new();
         for post in &posts {
             found.extend(detectors.observe(post));
         }
         found.extend(detectors.finish());
-        score(
+        let missed = score(
             &mut scores,
             generator.ground_truth().events.as_slice(),
             &posts,
             &found,
         );
+        unexplained.extend(missed.into_iter().map(|detection| (*seed, detection)));
     }
     for score in &mut scores {
         score.recall = score.found as f64 / score.events.max(1) as f64;
@@ -286,12 +296,58 @@ pub fn eval(args: EvalDetectArgs, stdout: &mut dyn Write) -> anyhow::Result<()> 
         for score in &scores {
             crate::terminal::json_line(stdout, score)?;
         }
+        if args.unexplained {
+            for (seed, detection) in &unexplained {
+                crate::terminal::json_line(
+                    stdout,
+                    &serde_json::json!({
+                        "unexplained": detection.kind.as_str(),
+                        "seed": seed,
+                        "key": detection.key,
+                        "detected_at": detection.detected_at,
+                        "first_seen": detection.first_seen,
+                        "score": detection.score,
+                        "reason": detection.reason,
+                        "samples": detection.samples,
+                        "accounts": detection.accounts,
+                    }),
+                )?;
+            }
+        }
         for crisis in &crises {
             crate::terminal::json_line(stdout, crisis)?;
         }
         return Ok(());
     }
     write_scores(stdout, &args, &scores)?;
+    if args.unexplained {
+        writeln!(
+            stdout,
+            "\n{} detections the ground truth does not explain:",
+            unexplained.len()
+        )?;
+        for (seed, detection) in &unexplained {
+            let accounts = if detection.accounts.is_empty() {
+                String::new()
+            } else {
+                let shown: Vec<String> = detection
+                    .accounts
+                    .iter()
+                    .take(8)
+                    .map(|account| safe(account))
+                    .collect();
+                format!("\n      accounts: {}", shown.join(", "))
+            };
+            writeln!(
+                stdout,
+                "  seed {seed}  {}  {:<8}  {}\n      {}{accounts}",
+                detection.detected_at.format("%m-%d %H:%M"),
+                detection.kind.as_str(),
+                safe(&detection.key.chars().take(80).collect::<String>()),
+                safe(&detection.reason),
+            )?;
+        }
+    }
     if crises.is_empty() {
         writeln!(
             stdout,
@@ -417,6 +473,10 @@ fn crisislex(folder: &std::path::Path) -> anyhow::Result<Vec<Crisis>> {
         let mut seen = HashSet::new();
         posts.retain(|post| seen.insert(post.key.clone()));
         posts.sort_by_key(|post| post.created_at);
+        // As the archive stores them: enriched (languages detected, places resolved).
+        for post in &mut posts {
+            starling_enrich::enrich(post);
+        }
         let mut detectors = Detectors::new(Settings::default());
         let mut found = Vec::new();
         for post in &posts {
@@ -508,7 +568,14 @@ fn write_scores(
 /// explained when most of its sample posts belong to an injected event (they carry the
 /// burst's or the campaign's hashtag, or one of the story's terms); a campaign when most of
 /// its accounts are the campaign's; a silence when it falls inside an injected silence.
-fn score(scores: &mut [Score; 4], events: &[Event], posts: &[Post], found: &[Detection]) {
+///
+/// Returns the detections nothing explains.
+fn score(
+    scores: &mut [Score; 4],
+    events: &[Event],
+    posts: &[Post],
+    found: &[Detection],
+) -> Vec<Detection> {
     let by_key: std::collections::HashMap<&str, &Post> =
         posts.iter().map(|post| (post.key.as_str(), post)).collect();
     let mut event_words: Vec<String> = Vec::new();
@@ -612,19 +679,28 @@ fn score(scores: &mut [Score; 4], events: &[Event], posts: &[Post], found: &[Det
             }
         }
     }
+    let mut unexplained = Vec::new();
     for detection in found {
         let mostly_ours = || {
             let ours = detection.samples.iter().filter(|key| belongs(key)).count();
             ours * 2 > detection.samples.len()
         };
-        match detection.kind {
-            Kind::Burst => scores[0].judge(mostly_ours()),
-            Kind::Campaign => scores[1].judge(mostly_campaign(detection)),
-            Kind::Story => scores[3].judge(mostly_ours()),
-            Kind::Silence => scores[2].judge(events.iter().any(|event| {
-                matches!(event, Event::Silence { start, end, .. }
-                    if detection.detected_at >= *start && detection.detected_at <= *end)
-            })),
+        let (slot, explained) = match detection.kind {
+            Kind::Burst => (0, mostly_ours()),
+            Kind::Campaign => (1, mostly_campaign(detection)),
+            Kind::Story => (3, mostly_ours()),
+            Kind::Silence => (
+                2,
+                events.iter().any(|event| {
+                    matches!(event, Event::Silence { start, end, .. }
+                        if detection.detected_at >= *start && detection.detected_at <= *end)
+                }),
+            ),
+        };
+        scores[slot].judge(explained);
+        if !explained {
+            unexplained.push(detection.clone());
         }
     }
+    unexplained
 }
