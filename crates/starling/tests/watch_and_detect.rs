@@ -236,3 +236,62 @@ fn detect_replays_the_archive_and_explains_what_it_notices() {
         "{table}"
     );
 }
+
+#[test]
+fn eval_detect_scores_every_kind_and_lists_what_nothing_explains() {
+    let empty = tempfile::tempdir().unwrap();
+    let output = starling(&[
+        "eval",
+        "detect",
+        "--posts",
+        "20000",
+        "--seeds",
+        "7",
+        "--shared",
+        empty.path().to_str().unwrap(),
+        "--json",
+        "--unexplained",
+    ]);
+    let lines = json_lines(&stdout(&output));
+    let scores: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|line| line.get("kind").is_some())
+        .collect();
+    let kinds: Vec<&str> = scores
+        .iter()
+        .map(|score| score["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["burst", "campaign", "silence", "story"]);
+    let mut unexplained_expected = 0;
+    for score in &scores {
+        let events = score["events"].as_u64().unwrap();
+        let found = score["found"].as_u64().unwrap();
+        let detections = score["detections"].as_u64().unwrap();
+        let explained = score["explained"].as_u64().unwrap();
+        // The generator injects every kind; the figures add up.
+        assert!(
+            events >= 1 && found <= events && explained <= detections,
+            "{score}"
+        );
+        assert_eq!(
+            score["delays_minutes"].as_array().unwrap().len() as u64,
+            found,
+            "{score}"
+        );
+        unexplained_expected += detections - explained;
+    }
+    let unexplained: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|line| line.get("unexplained").is_some())
+        .collect();
+    assert_eq!(unexplained.len() as u64, unexplained_expected, "{lines:#?}");
+    for line in unexplained {
+        assert!(
+            ["burst", "campaign", "silence", "story"]
+                .contains(&line["unexplained"].as_str().unwrap())
+                && line["seed"] == 7
+                && !line["reason"].as_str().unwrap().is_empty(),
+            "{line}"
+        );
+    }
+}
