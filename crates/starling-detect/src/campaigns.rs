@@ -2,13 +2,13 @@
 //! locality-sensitive hashing to find them), from many distinct accounts within a short time.
 //! Shares (retweets, boosts) are not counted: repeating by sharing is what sharing is for.
 //! Only a text first seen after the stream's first two hours, taken up by enough accounts
-//! within the window from its first post, and posted again by them (1.5 posts per account or
-//! more; 1.3 when most of the accounts are small, a median of 50 followers or fewer), is a
-//! campaign: texts people repeat all the time (slogans, greetings, a bot's daily
-//! message) are already there when the stream starts, or spread slower, and a sentence many
-//! people happen to write about the same news comes once from each. A news feed's headline is
-//! what people paste to share the news, some of them twice: only small accounts make that a
-//! campaign.
+//! within the window from its first post (10; 6 when most of them are small), and posted again
+//! by them (1.5 posts per account or more; 1.3 when most of the accounts are small, a median of
+//! 50 followers or fewer), is a campaign: texts people repeat all the time (slogans, greetings,
+//! a bot's daily message) are already there when the stream starts, or spread slower, and a
+//! sentence many people happen to write about the same news comes once from each. A news
+//! feed's headline is what people paste to share the news, some of them twice: only small
+//! accounts make that a campaign.
 
 use std::collections::{HashMap, HashSet};
 
@@ -173,14 +173,21 @@ impl Campaigns {
             && median_followers.is_some_and(|median| median <= SMALL_ACCOUNTS);
         // A news feed's headline is what people paste to share the news, some more than once:
         // only small accounts pasting it are a campaign (sock puppets pushing an outlet's line).
-        let repeated = if cluster.published_by.is_some() {
-            repeats >= REPEATS && small
+        // Small accounts repeating a text are the mark of sock puppets: half as many make a
+        // campaign (never fewer than six).
+        let puppets = repeats >= REPEATS && small;
+        let repeated = puppets || (cluster.published_by.is_none() && repeats >= REPEATS_ALONE);
+        let needed = if puppets {
+            settings
+                .campaign_accounts
+                .div_ceil(2)
+                .max(SIZED_ACCOUNTS * 2)
         } else {
-            repeats >= REPEATS_ALONE || (repeats >= REPEATS && small)
+            settings.campaign_accounts
         };
         if !cluster.reported
             && (cluster.first - start).num_seconds() >= WARMUP_SECS
-            && cluster.accounts.len() >= settings.campaign_accounts
+            && cluster.accounts.len() >= needed
             && repeated
             && span <= settings.campaign_window_secs
         {

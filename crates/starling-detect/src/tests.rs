@@ -458,6 +458,46 @@ fn a_headline_pasted_by_ordinary_accounts_is_not_a_campaign_but_by_small_ones_is
 }
 
 #[test]
+fn six_small_accounts_repeating_a_text_are_a_campaign_six_ordinary_ones_are_not() {
+    // Six accounts, the first three posting twice (9 posts: 1.5 per account).
+    let posting = |followers: u64| {
+        stream(move |minute| {
+            if (200..209).contains(&minute) {
+                let mut post = post(
+                    minute,
+                    "twitter",
+                    &format!("voice{}", minute % 6),
+                    "Foreign media are lying about Tehran, everything is calm",
+                    None,
+                );
+                post.author.followers = Some(followers);
+                vec![post]
+            } else {
+                Vec::new()
+            }
+        })
+    };
+    let ordinary = posting(400);
+    assert!(
+        !ordinary.iter().any(|found| found.kind == Kind::Campaign),
+        "{ordinary:#?}"
+    );
+    let small = posting(15);
+    let campaign = small
+        .iter()
+        .find(|found| found.kind == Kind::Campaign)
+        .unwrap_or_else(|| panic!("{small:#?}"));
+    assert_eq!(campaign.accounts.len(), 6, "{campaign:#?}");
+    assert!(
+        campaign
+            .reason
+            .starts_with("6 accounts posted near-identical text 8 times"),
+        "{}",
+        campaign.reason
+    );
+}
+
+#[test]
 fn a_feeds_headline_pasted_again_and_again_is_a_campaign_only_from_small_accounts() {
     // A news feed publishes a headline; then ten accounts paste it, each twice (2 posts per
     // account: a campaign by repetition alone, were it not the feed's).
