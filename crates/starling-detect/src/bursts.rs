@@ -11,7 +11,7 @@
 //! The short windows are judged against the counter's quick mean (about 30 periods of memory).
 //! That mean learns a slow rise as it happens, so a key climbing over an hour (a sparse
 //! stream's crisis: two posts a minute after none) would always look usual there. The long
-//! windows are therefore judged against a slow mean (about six hours of memory), which the
+//! windows are therefore judged against a slow mean (about a day of memory), which the
 //! window's own counts barely move, scaled by how busy the whole stream is in the window
 //! against its own slow mean: what is judged is the key's share of the stream, so the daily
 //! swing that lifts every word at once (morning after night) is no burst. A long window must
@@ -30,9 +30,11 @@ const ALPHA: f64 = 0.033;
 const ALPHA_VARIANCE: f64 = 0.01;
 /// The smallest rate a count is compared with, per period.
 const RATE_FLOOR: f64 = 0.05;
-/// Weight of the newest period in the slow mean (about six hours of memory), which the long
-/// windows are judged against.
-const ALPHA_SLOW: f64 = 1.0 / 360.0;
+/// Weight of the newest period in the slow mean (about a day of memory), which the long
+/// windows are judged against: long enough that an event hours old has not yet become its own
+/// baseline, and a whole day, so that the hours' rhythm averages out (the stream's own volume
+/// against its slow mean scales the expectation by the hour).
+const ALPHA_SLOW: f64 = 1.0 / 1440.0;
 /// The windows from this length on are judged against the slow mean.
 const SLOW_FROM: usize = 16;
 /// A long window must hold at least this many times what the slow mean leads to expect.

@@ -365,7 +365,11 @@ pub fn eval(args: EvalDetectArgs, stdout: &mut dyn Write) -> anyhow::Result<()> 
             crisis.last.format("%Y-%m-%d %H:%M"),
             crisis.onset.map_or_else(
                 || "none".to_owned(),
-                |at| at.format("%Y-%m-%d %H:%M").to_string()
+                |at| format!(
+                    "{} ({})",
+                    at.format("%Y-%m-%d %H:%M"),
+                    safe(&crisis.onset_keys.join(", "))
+                )
             )
         )?;
         for burst in &crisis.bursts {
@@ -391,6 +395,8 @@ struct Crisis {
     last: chrono::DateTime<chrono::Utc>,
     /// The first burst most of whose sample tweets are labelled on-topic.
     onset: Option<chrono::DateTime<chrono::Utc>>,
+    /// The keys of the on-topic bursts detected then.
+    onset_keys: Vec<String>,
     /// The strongest bursts, strongest first.
     bursts: Vec<CrisisBurst>,
 }
@@ -495,11 +501,18 @@ fn crisislex(folder: &std::path::Path) -> anyhow::Result<Vec<Crisis>> {
             .iter()
             .filter(|found| found.kind == Kind::Burst)
             .collect();
-        let onset = bursts
+        let first = bursts
             .iter()
             .filter(|burst| share(burst) > 0.5)
-            .map(|burst| burst.detected_at)
-            .min();
+            .min_by_key(|burst| burst.detected_at);
+        let onset = first.map(|burst| burst.detected_at);
+        let onset_keys: Vec<String> = first.map_or_else(Vec::new, |first| {
+            bursts
+                .iter()
+                .filter(|burst| burst.detected_at == first.detected_at && share(burst) > 0.5)
+                .map(|burst| burst.key.clone())
+                .collect()
+        });
         let mut strongest: Vec<&Detection> = bursts.clone();
         strongest.sort_by(|a, b| b.score.total_cmp(&a.score));
         crises.push(Crisis {
@@ -508,6 +521,7 @@ fn crisislex(folder: &std::path::Path) -> anyhow::Result<Vec<Crisis>> {
             first: posts[0].created_at,
             last: posts[posts.len() - 1].created_at,
             onset,
+            onset_keys,
             bursts: strongest
                 .into_iter()
                 .take(10)
