@@ -1,6 +1,8 @@
 //! Bursts, in the spirit of SigniTrend (Schubert, Weiler and Kriegel, 2014): every key's count
 //! per period goes into a fixed table of hashed counters, each keeping an exponentially
-//! weighted mean and variance of the counts of the keys that share it.
+//! weighted mean and variance of the counts of the keys that share it. Keys: hashtags,
+//! mentions, domains (also within each language and platform), words, and term pairs (a word
+//! and the next), a pair being news only when neither of its words is.
 //!
 //! Each period, a key's count over the last 1, 2, 4, 16 and 64 periods is tested against what its
 //! counter leads to expect: the chance of at least that many posts if they came at the usual
@@ -50,6 +52,8 @@ const WINDOWS: [usize; 5] = [1, 2, 4, 16, 64];
 const RECENT: usize = 64;
 /// Posts kept as samples per key.
 const SAMPLES: usize = 3;
+/// Words of a post paired with their neighbours, at most: a megabyte line costs no more.
+const MAX_PAIRED_WORDS: usize = 48;
 
 struct Recent {
     /// Counts of the last periods, newest first.
@@ -140,15 +144,29 @@ impl Bursts {
             }
         }
         keys.extend(scoped);
+        let mut words: Vec<String> = Vec::new();
         for token in starling_text::analyze(&without_links_and_mentions(post)) {
             // Words of four letters or more; hashtags' words come as hashtags.
             if token.text.chars().count() >= 4
                 && !tags.contains(&token.text)
                 && !token.text.chars().all(|character| character.is_numeric())
             {
-                keys.push(token.text);
+                words.push(token.text);
             }
         }
+        // Term pairs: each word with the next (shorter words between them skipped), so that
+        // two words usual apart and new together ("fertilizer plant") are a key of their own.
+        for pair in words
+            .iter()
+            .take(MAX_PAIRED_WORDS)
+            .collect::<Vec<_>>()
+            .windows(2)
+        {
+            if pair[0] != pair[1] {
+                keys.push(format!("{} {}", pair[0], pair[1]));
+            }
+        }
+        keys.extend(words);
         keys.sort_unstable();
         keys.dedup();
         for key in keys {
@@ -178,6 +196,7 @@ impl Bursts {
     pub fn close(&mut self, end: Timestamp, epoch: u64) -> Vec<Detection> {
         let mut found = Vec::new();
         let mut scoped_found = Vec::new();
+        let mut pairs_found = Vec::new();
         let mut totals: HashMap<usize, f64> = HashMap::new();
         let mask = self.mean.len() - 1;
         let minutes = self.settings.epoch_secs as f64 / 60.0;
@@ -271,6 +290,8 @@ impl Bursts {
                 };
                 if scope {
                     scoped_found.push(detection);
+                } else if key.contains(' ') {
+                    pairs_found.push(detection);
                 } else {
                     self.reported.insert(key.clone(), epoch);
                     found.push(detection);
@@ -294,6 +315,19 @@ impl Bursts {
             self.reported.insert(any_scope, epoch);
             self.reported.insert(detection.key.clone(), epoch);
             found.push(detection);
+        }
+        // A pair is news only when neither of its words is: a bursting word lifts every pair it
+        // is in, and says it already.
+        for detection in pairs_found {
+            let quiet = detection.key.split(' ').all(|word| {
+                self.reported
+                    .get(word)
+                    .is_none_or(|when| epoch.saturating_sub(*when) > COOLDOWN)
+            });
+            if quiet {
+                self.reported.insert(detection.key.clone(), epoch);
+                found.push(detection);
+            }
         }
         self.slow_total += ALPHA_SLOW * (f64::from(self.totals[0]) - self.slow_total);
         self.totals.rotate_right(1);

@@ -1,4 +1,4 @@
-//! Notice what is new: bursts of hashtags, words, mentions and domains; new stories;
+//! Notice what is new: bursts of hashtags, words, term pairs, mentions and domains; new stories;
 //! copy-paste campaigns; platforms and countries going silent. Each detection says why.
 //!
 //! Detectors see posts in the order of their creation time and keep their own clock from

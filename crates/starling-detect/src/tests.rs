@@ -241,6 +241,35 @@ fn the_whole_stream_getting_busier_is_no_burst() {
 }
 
 #[test]
+fn two_usual_words_new_together_burst_as_a_pair() {
+    // "river" and "bridge" are in a third of the posts each; from minute 300, four posts a
+    // minute more put them side by side. Neither word alone is far from usual.
+    let found = stream(|minute| {
+        if (300..320).contains(&minute) {
+            (0..4)
+                .map(|n| {
+                    let text = format!("river bridge {}", chatter(minute, 1_000 + n));
+                    post(minute, "twitter", &format!("witness{n}"), &text, None)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        }
+    });
+    let bursts: Vec<&str> = found
+        .iter()
+        .filter(|found| found.kind == Kind::Burst)
+        .map(|found| found.key.as_str())
+        .collect();
+    assert_eq!(bursts, ["river bridge"], "{found:#?}");
+    let pair = &found[0];
+    assert!(
+        pair.reason.starts_with("river bridge: ") && pair.samples.len() == 3,
+        "{pair:#?}"
+    );
+}
+
+#[test]
 fn a_platform_going_quiet_is_a_silence_and_so_is_a_country() {
     // Thirty hours, so that each hour of the day has been seen once before the silences.
     let mut detectors = Detectors::new(settings());
