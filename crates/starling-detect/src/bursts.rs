@@ -61,7 +61,13 @@ struct Recent {
     first: Option<Timestamp>,
     /// The newest posts of the key, newest last, with the period they came in.
     samples: Vec<(u64, String)>,
+    /// Hashes of the key's newest posts (a ring), to tell which keys burst in the same posts.
+    posts: [u64; NEWEST],
+    next_post: usize,
 }
+
+/// Posts per key remembered for grouping bursts.
+const NEWEST: usize = 8;
 
 impl Default for Recent {
     fn default() -> Recent {
@@ -69,6 +75,8 @@ impl Default for Recent {
             counts: [0; RECENT],
             first: None,
             samples: Vec::new(),
+            posts: [0; NEWEST],
+            next_post: 0,
         }
     }
 }
@@ -93,7 +101,20 @@ pub(crate) struct Bursts {
     recent: HashMap<String, Recent>,
     /// Keys reported, and the period they were.
     reported: HashMap<String, u64>,
+    /// Bursts of the last `RECENT` periods that others may join.
+    groups: Vec<Group>,
 }
+
+/// Bursts of the same posts: the first one's key, whose newest posts a new burst is compared
+/// with.
+struct Group {
+    lead: String,
+    /// The last period a burst joined (or began) it.
+    last: u64,
+}
+
+/// Posts a burst must share with a group's first key to join it.
+const SHARED_POSTS: usize = 2;
 
 impl Bursts {
     pub fn new(settings: Settings) -> Bursts {
@@ -109,6 +130,7 @@ impl Bursts {
             learned: vec![0; cells],
             recent: HashMap::new(),
             reported: HashMap::new(),
+            groups: Vec::new(),
         }
     }
 
@@ -169,9 +191,13 @@ impl Bursts {
         keys.extend(words);
         keys.sort_unstable();
         keys.dedup();
+        // Never zero, which marks an empty slot.
+        let post_hash = hash(post.key.as_str(), 7) | 1;
         for key in keys {
             let recent = self.recent.entry(key).or_default();
             recent.counts[0] += 1;
+            recent.posts[recent.next_post] = post_hash;
+            recent.next_post = (recent.next_post + 1) % NEWEST;
             if recent.counts[1..].iter().all(|count| *count == 0) && recent.counts[0] == 1 {
                 recent.first = Some(post.created_at);
                 recent.samples.clear();
@@ -287,6 +313,7 @@ impl Bursts {
                     ),
                     samples: recent.samples.iter().map(|(_, key)| key.clone()).collect(),
                     accounts: Vec::new(),
+                    group: None,
                 };
                 if scope {
                     scoped_found.push(detection);
@@ -329,6 +356,7 @@ impl Bursts {
                 found.push(detection);
             }
         }
+        self.group(&mut found, epoch);
         self.slow_total += ALPHA_SLOW * (f64::from(self.totals[0]) - self.slow_total);
         self.totals.rotate_right(1);
         self.totals[0] = 0;
@@ -373,6 +401,60 @@ impl Bursts {
             as f32;
         let slow = f64::from(self.slow[cell]);
         self.slow[cell] = (slow + ALPHA_SLOW * (count - slow)) as f32;
+    }
+}
+
+impl Bursts {
+    /// Puts each of this period's bursts in the group of an earlier one whose key is in the
+    /// same posts (two or more of the newest eight of each), strongest first, or makes it the
+    /// first of a new group: one event's many words and hashtags read as one. Only the
+    /// group's first key is compared with, so that a common word in two events' posts does
+    /// not chain them into one.
+    fn group(&mut self, found: &mut [Detection], epoch: u64) {
+        self.groups
+            .retain(|group| epoch.saturating_sub(group.last) <= RECENT as u64);
+        if found.is_empty() {
+            return;
+        }
+        let recent = &self.recent;
+        let newest = |key: &str| -> Vec<u64> {
+            recent.get(key).map_or_else(Vec::new, |recent| {
+                recent
+                    .posts
+                    .iter()
+                    .copied()
+                    .filter(|hash| *hash != 0)
+                    .collect()
+            })
+        };
+        let mut leads: Vec<Vec<u64>> = self
+            .groups
+            .iter()
+            .map(|group| newest(&group.lead))
+            .collect();
+        let mut order: Vec<usize> = (0..found.len()).collect();
+        order.sort_by(|a, b| found[*b].score.total_cmp(&found[*a].score));
+        for index in order {
+            let detection = &mut found[index];
+            let own = newest(&detection.key);
+            let joined = leads.iter().position(|lead| {
+                own.iter().filter(|hash| lead.contains(hash)).count() >= SHARED_POSTS
+            });
+            match joined {
+                Some(at) => {
+                    let group = &mut self.groups[at];
+                    detection.group = Some(group.lead.clone());
+                    group.last = epoch;
+                }
+                None => {
+                    self.groups.push(Group {
+                        lead: detection.key.clone(),
+                        last: epoch,
+                    });
+                    leads.push(own);
+                }
+            }
+        }
     }
 }
 

@@ -212,6 +212,7 @@ impl Campaigns {
                 ),
                 samples: cluster.samples.clone(),
                 accounts: cluster.order.clone(),
+                group: None,
             });
         }
         None

@@ -80,6 +80,10 @@ pub struct Detection {
     /// A campaign's accounts (`platform:handle`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub accounts: Vec<String>,
+    /// A burst of the same posts as an earlier one (the story's other words, its hashtag in
+    /// one language): the key of the first burst of the group, which a reader shows it under.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
 }
 
 /// How sensitive the detectors are.

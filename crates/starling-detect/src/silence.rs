@@ -168,6 +168,7 @@ impl Silence {
                         ),
                         samples: Vec::new(),
                         accounts: Vec::new(),
+                        group: None,
                     });
                 }
                 Some(_) => {}

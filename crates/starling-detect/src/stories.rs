@@ -243,6 +243,7 @@ impl Stories {
                 ),
                 samples: entry.samples.clone(),
                 accounts: Vec::new(),
+                group: None,
             });
         }
         None

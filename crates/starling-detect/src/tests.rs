@@ -119,6 +119,60 @@ fn a_hashtag_rising_from_nothing_bursts_with_its_reason() {
         1,
         "{found:#?}"
     );
+    // Its words burst from the same posts: one group, led by the first of them.
+    let bursts: Vec<&Detection> = found
+        .iter()
+        .filter(|found| found.kind == Kind::Burst)
+        .collect();
+    assert!(bursts.len() > 3, "{bursts:#?}");
+    let leads: Vec<&str> = bursts
+        .iter()
+        .filter(|burst| burst.group.is_none())
+        .map(|burst| burst.key.as_str())
+        .collect();
+    assert_eq!(leads.len(), 1, "{bursts:#?}");
+    assert!(
+        bursts
+            .iter()
+            .all(|burst| burst.group.is_none() || burst.group.as_deref() == Some(leads[0])),
+        "{bursts:#?}"
+    );
+}
+
+#[test]
+fn two_events_at_once_are_two_groups() {
+    // Rooftop chants and a dormitory raid in the same minutes, in different posts.
+    let found = stream(|minute| {
+        if (300..330).contains(&minute) {
+            (0..12)
+                .map(|n| {
+                    let text = if n % 2 == 0 {
+                        "allahu akbar from the rooftops #پشت_بام"
+                    } else {
+                        "nighttime raid on the university dormitory #dormitory"
+                    };
+                    post(minute, "twitter", &format!("witness{n}"), text, None)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        }
+    });
+    let group_of = |key: &str| {
+        let burst = found
+            .iter()
+            .find(|found| found.kind == Kind::Burst && found.key == key)
+            .unwrap_or_else(|| panic!("{key}: {found:#?}"));
+        burst.group.clone().unwrap_or_else(|| burst.key.clone())
+    };
+    assert_eq!(group_of("akbar"), group_of("#پشت_بام"));
+    assert_eq!(group_of("university"), group_of("#dormitory"));
+    assert_ne!(group_of("akbar"), group_of("university"));
+    let leads = found
+        .iter()
+        .filter(|found| found.kind == Kind::Burst && found.group.is_none())
+        .count();
+    assert_eq!(leads, 2, "{found:#?}");
 }
 
 #[test]

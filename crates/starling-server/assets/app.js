@@ -453,11 +453,21 @@ function onDetection(det) {
 
 function renderDetections(kind) {
   const list = state.detections[kind];
-  const items = list.slice(0, 20).map((d) => detectionItem(d, kind));
+  // Bursts of the same posts as an earlier one are shown under it, by key.
+  const leads = new Set(list.filter((d) => !d.group).map((d) => d.key));
+  const grouped = (d) => kind === 'burst' && d.group && leads.has(d.group);
+  const members = new Map();
+  for (const d of list) {
+    if (!grouped(d)) continue;
+    if (!members.has(d.group)) members.set(d.group, []);
+    members.get(d.group).push(d.key ?? '');
+  }
+  const items = list.filter((d) => !grouped(d)).slice(0, 20)
+    .map((d) => detectionItem(d, kind, d.group ? null : members.get(d.key)));
   $(`#list-${kind}`).replaceChildren(...(items.length ? items : [h('li', { class: 'empty' }, 'none yet')]));
 }
 
-function detectionItem(det, kind) {
+function detectionItem(det, kind, together) {
   return h('li', { class: `det det-${kind}` },
     h('div', { class: 'det-head' },
       h('span', { class: 'det-key', dir: 'auto' }, det.key ?? ''),
@@ -465,6 +475,11 @@ function detectionItem(det, kind) {
       timeEl(det.detected_at)),
     det.reason ? h('div', { class: 'det-reason', dir: 'auto' }, det.reason) : null,
     kind === 'campaign' ? accountList(det.accounts) : null,
+    together && together.length
+      ? h('div', { class: 'det-sub muted', dir: 'auto' },
+        `and ${together.length} more in the same posts: ${together.slice(0, 12).join(', ')}`
+          + (together.length > 12 ? ', …' : ''))
+      : null,
     kind === 'silence' || kind === 'story'
       ? h('div', { class: 'det-sub muted' }, 'first seen ', timeEl(det.first_seen)) : null,
     sampleLinks(det.samples));

@@ -198,6 +198,19 @@ fn detect_replays_the_archive_and_explains_what_it_notices() {
         "--json",
     ])));
     assert!(bursts.iter().all(|detection| detection["kind"] == "burst"));
+    // A burst in a group names one reported before it, the first of its group.
+    let grouped: Vec<&serde_json::Value> = bursts
+        .iter()
+        .filter(|burst| burst.get("group").is_some())
+        .collect();
+    for member in &grouped {
+        assert!(
+            bursts.iter().any(|lead| lead.get("group").is_none()
+                && lead["key"] == member["group"]
+                && lead["detected_at"].as_str() <= member["detected_at"].as_str()),
+            "{member}"
+        );
+    }
     assert!(
         !starling(&["--data-dir", data_dir, "detect", "--kind", "storm"])
             .status
@@ -235,6 +248,16 @@ fn detect_replays_the_archive_and_explains_what_it_notices() {
         table.contains("Key accounts") && table.contains("Rising accounts"),
         "{table}"
     );
+    // Grouped bursts are shown under the first of their group, not on lines of their own.
+    assert!(
+        grouped.is_empty() || table.contains("more bursting in the same posts"),
+        "{table}"
+    );
+    let burst_lines = table
+        .lines()
+        .filter(|line| line.contains(" burst "))
+        .count();
+    assert_eq!(burst_lines, bursts.len() - grouped.len(), "{table}");
 }
 
 #[test]
@@ -268,6 +291,11 @@ fn eval_detect_scores_every_kind_and_lists_what_nothing_explains() {
         let found = score["found"].as_u64().unwrap();
         let detections = score["detections"].as_u64().unwrap();
         let explained = score["explained"].as_u64().unwrap();
+        let groups = score["groups"].as_u64().unwrap();
+        assert!(
+            groups <= detections && (detections == 0 || groups >= 1),
+            "{score}"
+        );
         // The generator injects every kind; the figures add up.
         assert!(
             events >= 1 && found <= events && explained <= detections,

@@ -93,13 +93,42 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
         }
         return Ok(());
     }
+    // Bursts of the same posts as an earlier one are shown under it.
+    let mut members: Vec<Vec<&Detection>> = vec![Vec::new(); found.len()];
+    let mut leads: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+    for (index, detection) in found.iter().enumerate() {
+        if detection.kind == Kind::Burst && detection.group.is_none() {
+            leads.entry(detection.key.as_str()).or_default().push(index);
+        }
+    }
+    let mut shown = vec![true; found.len()];
+    for (index, detection) in found.iter().enumerate() {
+        // The latest burst of the group's key at or before this one.
+        let lead = detection.group.as_deref().and_then(|lead| {
+            leads
+                .get(lead)?
+                .iter()
+                .rev()
+                .copied()
+                .find(|lead| found[*lead].detected_at <= detection.detected_at)
+        });
+        if let Some(lead) = lead {
+            members[lead].push(detection);
+            shown[index] = false;
+        }
+    }
     writeln!(
         stdout,
-        "{} posts replayed in creation order: {} bursts, {} stories, {} campaigns, {} silences",
+        "{} posts replayed in creation order: {} bursts (of {} events), {} stories, {} campaigns, {} silences",
         terminal::count(posts as u64),
         found
             .iter()
             .filter(|found| found.kind == Kind::Burst)
+            .count(),
+        found
+            .iter()
+            .zip(&shown)
+            .filter(|(found, shown)| found.kind == Kind::Burst && **shown)
             .count(),
         found
             .iter()
@@ -114,7 +143,10 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
             .filter(|found| found.kind == Kind::Silence)
             .count(),
     )?;
-    for detection in &found {
+    for (index, detection) in found.iter().enumerate() {
+        if !shown[index] {
+            continue;
+        }
         writeln!(
             stdout,
             "{}  {:<8} {}",
@@ -122,6 +154,27 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
             detection.kind.as_str(),
             safe(&detection.reason)
         )?;
+        if let (Some(first), Some(last)) = (members[index].first(), members[index].last()) {
+            let keys: Vec<String> = members[index]
+                .iter()
+                .take(12)
+                .map(|member| safe(&member.key))
+                .collect();
+            let more = members[index].len().saturating_sub(keys.len());
+            writeln!(
+                stdout,
+                "                   and {} more bursting in the same posts ({} to {}): {}{}",
+                members[index].len(),
+                first.detected_at.format("%H:%M"),
+                last.detected_at.format("%H:%M"),
+                keys.join(", "),
+                if more > 0 {
+                    format!(", and {more} more")
+                } else {
+                    String::new()
+                }
+            )?;
+        }
     }
     if !key.is_empty() {
         writeln!(
@@ -195,6 +248,8 @@ struct Score {
     found: usize,
     recall: f64,
     detections: usize,
+    /// Detections that are not in an earlier one's group (a burst of the same posts).
+    groups: usize,
     explained: usize,
     precision: f64,
     /// Minutes of stream time from each found event's start to its detection.
@@ -552,18 +607,27 @@ fn write_scores(
     )?;
     writeln!(
         stdout,
-        "  {:<9} {:>7} {:>6} {:>7} {:>11} {:>10} {:>10} {:>14}",
-        "kind", "events", "found", "recall", "detections", "explained", "precision", "median delay"
+        "  {:<9} {:>7} {:>6} {:>7} {:>11} {:>7} {:>10} {:>10} {:>14}",
+        "kind",
+        "events",
+        "found",
+        "recall",
+        "detections",
+        "groups",
+        "explained",
+        "precision",
+        "median delay"
     )?;
     for score in scores {
         writeln!(
             stdout,
-            "  {:<9} {:>7} {:>6} {:>7.2} {:>11} {:>10} {:>10.2} {:>14}",
+            "  {:<9} {:>7} {:>6} {:>7.2} {:>11} {:>7} {:>10} {:>10.2} {:>14}",
             score.kind,
             score.events,
             score.found,
             score.recall,
             score.detections,
+            score.groups,
             score.explained,
             score.precision,
             score
@@ -712,6 +776,9 @@ fn score(
             ),
         };
         scores[slot].judge(explained);
+        if detection.group.is_none() {
+            scores[slot].groups += 1;
+        }
         if !explained {
             unexplained.push(detection.clone());
         }
