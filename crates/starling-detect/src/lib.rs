@@ -28,6 +28,8 @@ pub use accounts::{Account, Accounts};
 pub use reorder::InOrder;
 mod stories;
 
+pub use stories::StorySize;
+
 use serde::Serialize;
 use starling_model::{Post, Timestamp};
 
@@ -182,6 +184,11 @@ impl Detectors {
         found.extend(self.campaigns.observe(post));
         found.extend(self.stories.observe(post));
         found
+    }
+
+    /// The reported stories' sizes over time (posts per hour), growing or gone quiet.
+    pub fn stories(&self) -> Vec<StorySize> {
+        self.stories.sizes()
     }
 
     /// Closes the last period: what the end of the stream makes clear.

@@ -5,7 +5,7 @@
 //! first two hours) and grows to `story_posts` posts within an hour of its first is reported,
 //! titled by its first post, with its platforms and languages.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use starling_model::{Post, Timestamp};
 
@@ -46,6 +46,54 @@ struct Story {
     languages: BTreeSet<String>,
     samples: Vec<String>,
     reported: bool,
+    /// Reported as a detection (not a story told again).
+    announced: bool,
+    /// Posts per hour (UTC hours since the epoch), its first `HOURS_KEPT` hours.
+    hourly: BTreeMap<i64, u32>,
+}
+
+/// Hours of a story's size kept.
+const HOURS_KEPT: usize = 72;
+/// Reported stories remembered after they go quiet, for their size over time.
+const PAST_KEPT: usize = 256;
+
+/// A reported story's size over time.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StorySize {
+    /// Its title: its first post.
+    pub title: String,
+    /// Its first post's time.
+    pub first_seen: Timestamp,
+    /// Its newest post's time.
+    pub last_seen: Timestamp,
+    /// Posts in it.
+    pub posts: u64,
+    /// Posts per hour from its first, each with the hour's start (its first 72 hours).
+    pub hourly: Vec<(Timestamp, u32)>,
+    /// Platforms it was seen on.
+    pub platforms: Vec<String>,
+    /// Languages it was seen in.
+    pub languages: Vec<String>,
+}
+
+impl Story {
+    fn size(&self) -> StorySize {
+        StorySize {
+            title: self.title.clone(),
+            first_seen: self.first,
+            last_seen: self.last,
+            posts: self.posts,
+            hourly: self
+                .hourly
+                .iter()
+                .filter_map(|(hour, count)| {
+                    Some((chrono::DateTime::from_timestamp(hour * 3600, 0)?, *count))
+                })
+                .collect(),
+            platforms: self.platforms.iter().cloned().collect(),
+            languages: self.languages.iter().cloned().collect(),
+        }
+    }
 }
 
 pub(crate) struct Stories {
@@ -63,6 +111,8 @@ pub(crate) struct Stories {
     merged: HashMap<u64, u64>,
     /// The words of the first posts of stories reported, and when.
     told: HashMap<u64, Timestamp>,
+    /// Reported stories gone quiet, oldest first.
+    past: VecDeque<StorySize>,
 }
 
 impl Stories {
@@ -80,6 +130,7 @@ impl Stories {
             next_story: 0,
             merged: HashMap::new(),
             told: HashMap::new(),
+            past: VecDeque::new(),
         }
     }
 
@@ -180,6 +231,8 @@ impl Stories {
                         languages: BTreeSet::new(),
                         samples: Vec::new(),
                         reported: false,
+                        announced: false,
+                        hourly: BTreeMap::new(),
                     },
                 );
                 id
@@ -190,6 +243,10 @@ impl Stories {
         let entry = self.stories.get_mut(&story)?;
         entry.posts += 1;
         entry.last = entry.last.max(post.created_at);
+        let hour = post.created_at.timestamp().div_euclid(3600);
+        if entry.hourly.len() < HOURS_KEPT || entry.hourly.contains_key(&hour) {
+            *entry.hourly.entry(hour).or_default() += 1;
+        }
         entry.platforms.insert(post.platform.as_str().to_owned());
         if let Some(lang) = &post.declared_lang {
             entry.languages.insert(lang.to_lowercase());
@@ -214,6 +271,7 @@ impl Stories {
             if retold {
                 return None;
             }
+            entry.announced = true;
             let minutes = (post.created_at - entry.first).num_minutes();
             return Some(Detection {
                 kind: Kind::Story,
@@ -279,7 +337,31 @@ impl Stories {
                 }
             }
             story.reported |= from_story.reported;
+            story.announced |= from_story.announced;
+            for (hour, count) in from_story.hourly {
+                if story.hourly.len() < HOURS_KEPT || story.hourly.contains_key(&hour) {
+                    *story.hourly.entry(hour).or_default() += count;
+                }
+            }
         }
+    }
+
+    /// The reported stories' sizes over time, those still growing and those gone quiet
+    /// (the last 256), by first post.
+    pub fn sizes(&self) -> Vec<StorySize> {
+        let mut sizes: Vec<StorySize> = self.past.iter().cloned().collect();
+        sizes.extend(
+            self.stories
+                .values()
+                .filter(|story| story.announced)
+                .map(Story::size),
+        );
+        sizes.sort_by(|a, b| {
+            a.first_seen
+                .cmp(&b.first_seen)
+                .then_with(|| a.title.cmp(&b.title))
+        });
+        sizes
     }
 
     fn first_index(&self) -> usize {
@@ -320,8 +402,17 @@ impl Stories {
 
     /// Forgets stories quiet for two hours: memory stays bounded.
     pub fn expire(&mut self, now: Timestamp) {
-        self.stories
-            .retain(|_, story| (now - story.last).num_seconds() <= QUIET_SECS);
+        let past = &mut self.past;
+        self.stories.retain(|_, story| {
+            let live = (now - story.last).num_seconds() <= QUIET_SECS;
+            if !live && story.announced {
+                past.push_back(story.size());
+                if past.len() > PAST_KEPT {
+                    past.pop_front();
+                }
+            }
+            live
+        });
         self.told
             .retain(|_, when| (now - *when).num_seconds() <= RETOLD_SECS);
         // Aliases of forgotten stories, and of stories no remembered post points to, go too.

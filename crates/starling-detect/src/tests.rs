@@ -713,6 +713,57 @@ fn posts_about_one_new_thing_make_a_story_titled_by_its_first() {
 }
 
 #[test]
+fn a_storys_size_is_kept_hour_by_hour_after_it_goes_quiet() {
+    // A story of a post a minute for half an hour from minute 400, then one every ten minutes
+    // until minute 590; the stream goes on past the two quiet hours that forget it.
+    let mut detectors = Detectors::new(settings());
+    let mut announced = 0;
+    for minute in 0..760 {
+        for n in 0..30 {
+            let platform = if n % 3 == 0 { "bluesky" } else { "twitter" };
+            let post = post(
+                minute,
+                platform,
+                &format!("user{n}"),
+                &chatter(minute, n),
+                None,
+            );
+            detectors.observe(&post);
+        }
+        if (400..430).contains(&minute) || ((430..600).contains(&minute) && minute % 10 == 0) {
+            let place = ["Tehran", "Tabriz", "Shiraz"][minute as usize % 3];
+            let text = format!(
+                "Security forces raided the university dormitory in {place} during the night, students report"
+            );
+            let found = detectors.observe(&post(
+                minute,
+                "mastodon",
+                &format!("witness{minute}"),
+                &text,
+                None,
+            ));
+            announced += found
+                .iter()
+                .filter(|found| found.kind == Kind::Story)
+                .count();
+        }
+    }
+    assert_eq!(announced, 1);
+    let sizes = detectors.stories();
+    assert_eq!(sizes.len(), 1, "{sizes:#?}");
+    let story = &sizes[0];
+    assert_eq!(story.posts, 47, "{story:#?}");
+    let hourly: Vec<(i64, u32)> = story
+        .hourly
+        .iter()
+        .map(|(hour, count)| ((hour.timestamp() - 1_781_222_400) / 3600, *count))
+        .collect();
+    assert_eq!(hourly, [(6, 20), (7, 15), (8, 6), (9, 6)]);
+    assert_eq!((story.last_seen.timestamp() - 1_781_222_400) / 60, 590);
+    assert_eq!(story.platforms, ["mastodon"]);
+}
+
+#[test]
 fn posts_in_arrival_order_give_what_creation_order_gives() {
     // Ten hours of talk, a hashtag rising from nothing at minute 300; delivered in pages
     // of one hour each, newest post first within a page (as a v2 search returns them).

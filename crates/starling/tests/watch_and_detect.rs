@@ -152,6 +152,29 @@ fn detect_replays_the_archive_and_explains_what_it_notices() {
         "detect",
         "--json",
     ])));
+    // Each story reported has its size over time (stories that met since are one): posts
+    // per hour adding up to its posts.
+    let (sizes, found): (Vec<serde_json::Value>, Vec<serde_json::Value>) = found
+        .into_iter()
+        .partition(|line| line["kind"] == "story_size");
+    let stories = found
+        .iter()
+        .filter(|found| found["kind"] == "story")
+        .count();
+    assert!(
+        stories > 0 && !sizes.is_empty() && sizes.len() <= stories,
+        "{sizes:#?}"
+    );
+    for size in &sizes {
+        let hourly: u64 = size["hourly"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|hour| hour[1].as_u64().unwrap())
+            .sum();
+        let posts = size["posts"].as_u64().unwrap();
+        assert!(posts >= 20 && hourly == posts, "{size}");
+    }
     for detection in &found {
         for field in ["kind", "key", "detected_at", "score", "reason", "samples"] {
             assert!(
@@ -246,6 +269,10 @@ fn detect_replays_the_archive_and_explains_what_it_notices() {
     let table = stdout(&starling(&["--data-dir", data_dir, "detect"]));
     assert!(
         table.contains("Key accounts") && table.contains("Rising accounts"),
+        "{table}"
+    );
+    assert!(
+        stories == 0 || table.contains("Stories over time (posts per hour from the first)"),
         "{table}"
     );
     // Grouped bursts are shown under the first of their group, not on lines of their own.

@@ -80,9 +80,19 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
     found.retain(|detection| {
         args.kind.is_empty() || args.kind.iter().any(|kind| kind == detection.kind.as_str())
     });
+    let sizes = if args.kind.is_empty() || args.kind.iter().any(|kind| kind == "story") {
+        detectors.stories()
+    } else {
+        Vec::new()
+    };
     if args.json {
         for detection in &found {
             crate::terminal::json_line(stdout, detection)?;
+        }
+        for size in &sizes {
+            let mut line = serde_json::to_value(size)?;
+            line["kind"] = serde_json::json!("story_size");
+            crate::terminal::json_line(stdout, &line)?;
         }
         for (kind, list) in [("key_account", &key), ("rising_account", &rising)] {
             for account in list {
@@ -173,6 +183,24 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
                 } else {
                     String::new()
                 }
+            )?;
+        }
+    }
+    if !sizes.is_empty() {
+        writeln!(
+            stdout,
+            "\nStories over time (posts per hour from the first)"
+        )?;
+        for size in &sizes {
+            let title: String = size.title.chars().take(60).collect();
+            writeln!(
+                stdout,
+                "  {} to {}  {:>6} posts  {}  {}",
+                size.first_seen.format("%m-%d %H:%M"),
+                size.last_seen.format("%m-%d %H:%M"),
+                terminal::count(size.posts),
+                sparkline(&size.hourly),
+                safe(&title)
             )?;
         }
     }
@@ -784,4 +812,27 @@ fn score(
         }
     }
     unexplained
+}
+
+/// Counts per hour as a line of block characters, an empty hour as a space, the busiest hour
+/// full; hours with no post between the first and last are filled in.
+fn sparkline(hourly: &[(chrono::DateTime<chrono::Utc>, u32)]) -> String {
+    const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let (Some(first), Some(last)) = (hourly.first(), hourly.last()) else {
+        return String::new();
+    };
+    let most = hourly
+        .iter()
+        .map(|(_, count)| *count)
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let hours = (last.0 - first.0).num_hours().clamp(0, 71) as usize + 1;
+    let mut line = vec![' '; hours];
+    for (hour, count) in hourly {
+        let at = (*hour - first.0).num_hours().clamp(0, 71) as usize;
+        let level = ((u64::from(*count) * 8).div_ceil(u64::from(most))).clamp(1, 8) as usize;
+        line[at] = BLOCKS[level - 1];
+    }
+    line.into_iter().collect()
 }
