@@ -57,6 +57,11 @@ impl InOrder {
         }
     }
 
+    /// The detectors behind the buffer (for what they hold, like the stories' sizes).
+    pub fn detectors(&self) -> &Detectors {
+        &self.detectors
+    }
+
     /// Takes one post in arrival order; returns what became clear as the watermark moved.
     pub fn observe(&mut self, post: Post) -> Vec<Detection> {
         let time = post.created_at;

@@ -94,6 +94,7 @@ pub(crate) fn run_jobs(app: Arc<App>, jobs: std::sync::mpsc::Receiver<Job>) {
         Detectors::new(Settings::default()),
         app.reorder,
     )));
+    let _ = app.detectors.set(Arc::clone(&detectors));
     let mut running: Vec<std::thread::JoinHandle<()>> = Vec::new();
     for job in jobs {
         if app.is_stopping() {

@@ -127,6 +127,8 @@ pub struct App {
     closing: tokio::sync::watch::Sender<bool>,
     /// The live sources' health and gaps, when any are followed.
     pub sources: std::sync::OnceLock<Arc<starling_sources::Registry>>,
+    /// The pipeline's detectors, once it runs (for the stories' sizes).
+    pub(crate) detectors: std::sync::OnceLock<Arc<Mutex<starling_detect::InOrder>>>,
     connectors: Mutex<Option<starling_sources::Sources>>,
     jobs: Mutex<Option<std::sync::mpsc::Sender<Job>>>,
     ingest: Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -172,6 +174,7 @@ impl App {
             stop: Arc::new(AtomicBool::new(false)),
             closing: tokio::sync::watch::Sender::new(false),
             sources: std::sync::OnceLock::new(),
+            detectors: std::sync::OnceLock::new(),
             connectors: Mutex::new(None),
             jobs: Mutex::new(Some(sender)),
             ingest: Mutex::new(None),

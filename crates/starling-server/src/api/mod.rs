@@ -45,6 +45,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/detections", get(stream::detections))
         .route("/api/bursts", get(stream::bursts))
         .route("/api/stories", get(stream::stories))
+        .route("/api/stories/sizes", get(stream::story_sizes))
         .route("/api/campaigns", get(stream::campaigns))
         .route("/api/silences", get(stream::silences))
         .route("/api/accounts", get(stream::accounts))

@@ -106,6 +106,24 @@ pub(super) async fn stories(
     detections_of(&app, Some("story"), params.limit)
 }
 
+/// The reported stories' sizes hour by hour, newest first.
+pub(super) async fn story_sizes(
+    State(app): State<Arc<App>>,
+    Params(params): Params<LimitParams>,
+) -> Result<Json<Vec<starling_detect::StorySize>>, ApiError> {
+    let limit = super::limit(params.limit, 100, 256)?;
+    let mut sizes = app.detectors.get().map_or_else(Vec::new, |detectors| {
+        detectors
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .detectors()
+            .stories()
+    });
+    sizes.reverse();
+    sizes.truncate(limit);
+    Ok(Json(sizes))
+}
+
 pub(super) async fn campaigns(
     State(app): State<Arc<App>>,
     Params(params): Params<LimitParams>,

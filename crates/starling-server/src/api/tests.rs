@@ -113,6 +113,56 @@ fn encode(text: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stories_are_listed_with_their_size_hour_by_hour() {
+    // An empty server has none, and says so with an empty list.
+    let empty = fixture(|_| Access::Open, 0).await;
+    let answer = get(&empty.app, "/api/stories/sizes").await;
+    assert_eq!(
+        (answer.status, answer.json()),
+        (StatusCode::OK, serde_json::json!([]))
+    );
+    drop(empty);
+    let fixture = fixture(|_| Access::Open, 20_000).await;
+    let app = &fixture.app;
+    let stories = get(app, "/api/stories").await.json();
+    let sizes = get(app, "/api/stories/sizes").await;
+    assert_eq!(sizes.status, StatusCode::OK, "{}", sizes.text());
+    let sizes = sizes.json();
+    let sizes = sizes.as_array().expect("a list");
+    assert!(
+        !sizes.is_empty() && sizes.len() <= stories.as_array().expect("a list").len(),
+        "{sizes:#?} {stories:#?}"
+    );
+    for size in sizes {
+        let hourly: u64 = size["hourly"]
+            .as_array()
+            .expect("hours")
+            .iter()
+            .map(|hour| hour[1].as_u64().expect("a count"))
+            .sum();
+        assert_eq!(Some(hourly), size["posts"].as_u64(), "{size}");
+    }
+    // Newest first, and as many as asked.
+    let firsts: Vec<chrono::DateTime<chrono::FixedOffset>> = sizes
+        .iter()
+        .map(|size| {
+            chrono::DateTime::parse_from_rfc3339(size["first_seen"].as_str().expect("a time"))
+                .expect("RFC 3339")
+        })
+        .collect();
+    assert!(
+        firsts.windows(2).all(|pair| pair[0] >= pair[1]),
+        "{firsts:?}"
+    );
+    let one = get(app, "/api/stories/sizes?limit=1").await.json();
+    assert_eq!(one.as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        get(app, "/api/stories/sizes?limit=0").await.status,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_archive_through_the_api() {
     let fixture = fixture(|_| Access::Open, 2000).await;
     let app = &fixture.app;
