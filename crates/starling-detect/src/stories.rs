@@ -248,8 +248,10 @@ impl Stories {
             *entry.hourly.entry(hour).or_default() += 1;
         }
         entry.platforms.insert(post.platform.as_str().to_owned());
-        if let Some(lang) = &post.declared_lang {
-            entry.languages.insert(lang.to_lowercase());
+        // Starling's language (the same measure on every platform), else the declared one.
+        let lang = post.language();
+        if lang != "und" {
+            entry.languages.insert(lang);
         }
         if entry.samples.len() < SAMPLES {
             entry.samples.push(post.key.as_str().to_owned());
@@ -289,7 +291,7 @@ impl Stories {
                         .collect::<Vec<_>>()
                         .join(", "),
                     if entry.languages.is_empty() {
-                        "undeclared languages".to_owned()
+                        "languages not told".to_owned()
                     } else {
                         entry
                             .languages

@@ -25,6 +25,7 @@ const state = {
   currentHash: '#live',
   watches: new Map(), // watch name -> column
   detections: { burst: [], story: [], campaign: [], silence: [] },
+  storySizes: new Map(),
   histogram: null,
   lastEventId: null,
   streamCtrl: null,
@@ -441,6 +442,33 @@ async function loadDetections() {
   renderVolume();
 }
 
+/** The stories' sizes hour by hour, by title (their first post). */
+async function loadStorySizes() {
+  try {
+    const sizes = await api('/api/stories/sizes?limit=100');
+    state.storySizes = new Map((Array.isArray(sizes) ? sizes : []).map((size) => [size.title, size]));
+  } catch (err) {
+    notice(err);
+  }
+  renderDetections('story');
+}
+
+/** Posts per hour as a line of block characters, the busiest hour full. */
+function hourBars(hourly) {
+  if (!Array.isArray(hourly) || !hourly.length) return '';
+  const blocks = '▁▂▃▄▅▆▇█';
+  const start = Date.parse(hourly[0][0]);
+  const most = Math.max(1, ...hourly.map((hour) => Number(hour[1]) || 0));
+  const line = [];
+  for (const [at, count] of hourly) {
+    const index = Math.round((Date.parse(at) - start) / 3600000);
+    if (!(index >= 0 && index < 72)) continue;
+    while (line.length < index) line.push(' ');
+    line[index] = blocks[Math.max(0, Math.min(7, Math.ceil((Number(count) || 0) * 8 / most) - 1))];
+  }
+  return line.join('');
+}
+
 function onDetection(det) {
   const list = det && state.detections[det.kind];
   if (!list || list.some((d) => d.id === det.id)) return;
@@ -482,7 +510,14 @@ function detectionItem(det, kind, together) {
       : null,
     kind === 'silence' || kind === 'story'
       ? h('div', { class: 'det-sub muted' }, 'first seen ', timeEl(det.first_seen)) : null,
+    kind === 'story' ? storySize(state.storySizes.get(det.key)) : null,
     sampleLinks(det.samples));
+}
+
+function storySize(size) {
+  if (!size) return null;
+  return h('div', { class: 'det-sub muted', 'data-testid': 'story-size', title: 'posts per hour from its first' },
+    `${fmtValue(size.posts)} posts, by hour `, h('span', { class: 'hour-bars' }, hourBars(size.hourly)));
 }
 
 function accountList(accounts) {
@@ -1171,7 +1206,7 @@ function route() {
 function reloadEverything() {
   loadStatus();
   loadWatches();
-  loadDetections();
+  loadDetections().then(loadStorySizes);
   loadAlerts();
   loadSources();
   startStream();
@@ -1190,7 +1225,7 @@ function start() {
     resizeTimer = setTimeout(() => { if (state.view === 'live') renderVolume(); }, 200);
   });
   setInterval(loadStatus, 10000);
-  setInterval(() => { if (state.view === 'live' && !document.hidden) { loadCounts(); loadAlerts(); loadSources(); } }, 10000);
+  setInterval(() => { if (state.view === 'live' && !document.hidden) { loadCounts(); loadAlerts(); loadSources(); loadStorySizes(); } }, 10000);
   reloadEverything();
 }
 
