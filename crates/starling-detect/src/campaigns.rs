@@ -54,6 +54,8 @@ const REPEATS_ALONE: f64 = 1.5;
 const SMALL_ACCOUNTS: u64 = 50;
 /// Accounts with a known follower count needed to judge their size.
 const SIZED_ACCOUNTS: usize = 3;
+/// Small accounts repeating a text that make a campaign, at the fewest.
+const MIN_PUPPETS: usize = 6;
 
 pub(crate) struct Campaigns {
     settings: Settings,
@@ -178,10 +180,7 @@ impl Campaigns {
         let puppets = repeats >= REPEATS && small;
         let repeated = puppets || (cluster.published_by.is_none() && repeats >= REPEATS_ALONE);
         let needed = if puppets {
-            settings
-                .campaign_accounts
-                .div_ceil(2)
-                .max(SIZED_ACCOUNTS * 2)
+            settings.campaign_accounts.div_ceil(2).max(MIN_PUPPETS)
         } else {
             settings.campaign_accounts
         };

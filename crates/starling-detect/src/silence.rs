@@ -82,7 +82,9 @@ impl Silence {
     pub fn observe(&mut self, post: &Post) {
         self.total += 1;
         let mut scopes = vec![format!("platform:{}", post.platform.as_str())];
-        if let Some(country) = where_from(post) {
+        // Where it was sent from: a shutdown silences the people who live there, geotagged
+        // or not.
+        if let Some(country) = post.sent_from() {
             scopes.push(format!("country:{country}"));
         }
         for name in scopes {
@@ -205,16 +207,4 @@ impl Silence {
         }
         found
     }
-}
-
-/// The country a post was sent from: the platform's, else the one resolved from its point or
-/// its author's location. A shutdown silences the people who live there, geotagged or not;
-/// a country the text only talks about says nothing of where its author is.
-fn where_from(post: &Post) -> Option<String> {
-    if let Some(country) = post.geo.as_ref().and_then(|geo| geo.country.as_deref()) {
-        return Some(country.trim().to_ascii_uppercase()).filter(|country| !country.is_empty());
-    }
-    let place = post.enrichment.as_ref()?.place.as_ref()?;
-    (place.source != "text" && !place.country.is_empty())
-        .then(|| place.country.to_ascii_uppercase())
 }

@@ -49,19 +49,35 @@ fn settings() -> Settings {
 
 /// Ten hours of ordinary talk, 30 posts a minute, with whatever `extra` adds per minute.
 fn stream(extra: impl Fn(i64) -> Vec<Post>) -> Vec<Detection> {
-    let mut detectors = Detectors::new(settings());
-    let mut found = Vec::new();
-    for minute in 0..600 {
-        for n in 0..30 {
+    ten_hours(
+        |_| 30,
+        |minute, n| {
             let platform = if n % 3 == 0 { "bluesky" } else { "twitter" };
             let country = (n % 10 == 0).then_some("IR");
-            found.extend(detectors.observe(&post(
+            post(
                 minute,
                 platform,
                 &format!("user{n}"),
                 &chatter(minute, n),
                 country,
-            )));
+            )
+        },
+        extra,
+    )
+}
+
+/// Ten hours through the detectors: `base(minute)` posts a minute made by `ordinary(minute,
+/// n)`, then whatever `extra` adds.
+fn ten_hours(
+    base: impl Fn(i64) -> usize,
+    ordinary: impl Fn(i64, usize) -> Post,
+    extra: impl Fn(i64) -> Vec<Post>,
+) -> Vec<Detection> {
+    let mut detectors = Detectors::new(settings());
+    let mut found = Vec::new();
+    for minute in 0..600 {
+        for n in 0..base(minute) {
+            found.extend(detectors.observe(&ordinary(minute, n)));
         }
         for extra in extra(minute) {
             found.extend(detectors.observe(&extra));
@@ -219,24 +235,19 @@ fn a_hashtag_usual_in_one_language_bursts_where_it_is_new() {
 /// A sparse stream (`base(minute)` ordinary posts a minute for ten hours) and whatever
 /// `extra` adds per minute.
 fn sparse_stream(base: impl Fn(i64) -> usize, extra: impl Fn(i64) -> Vec<Post>) -> Vec<Detection> {
-    let mut detectors = Detectors::new(settings());
-    let mut found = Vec::new();
-    for minute in 0..600 {
-        for n in 0..base(minute) {
-            found.extend(detectors.observe(&post(
+    ten_hours(
+        base,
+        |minute, n| {
+            post(
                 minute,
                 "twitter",
                 &format!("user{n}"),
                 &chatter(minute, n),
                 None,
-            )));
-        }
-        for extra in extra(minute) {
-            found.extend(detectors.observe(&extra));
-        }
-    }
-    found.extend(detectors.finish());
-    found
+            )
+        },
+        extra,
+    )
 }
 
 #[test]

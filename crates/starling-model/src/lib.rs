@@ -393,12 +393,7 @@ impl Post {
             .as_ref()
             .and_then(|enrichment| enrichment.place.as_ref())
             .map(|place| place.country.as_str());
-        platform
-            .into_iter()
-            .chain(resolved)
-            .map(str::trim)
-            .filter(|country| !country.is_empty())
-            .map(str::to_ascii_uppercase)
+        normalized_countries(platform.into_iter().chain(resolved))
     }
 
     /// The one language a post is counted under: Starling's detection (the same measure on
@@ -419,6 +414,20 @@ impl Post {
     /// The one country a post is counted under: the platform's, else the resolved one.
     pub fn country(&self) -> Option<String> {
         self.countries().next()
+    }
+
+    /// The country a post was sent from: the platform's, else the one Starling resolved from
+    /// its point or its author's location; never a place its text only names (the world keeps
+    /// writing about a country whose people are cut off).
+    pub fn sent_from(&self) -> Option<String> {
+        let platform = self.geo.as_ref().and_then(|geo| geo.country.as_deref());
+        let resolved = self
+            .enrichment
+            .as_ref()
+            .and_then(|enrichment| enrichment.place.as_ref())
+            .filter(|place| place.source != "text")
+            .map(|place| place.country.as_str());
+        normalized_countries(platform.into_iter().chain(resolved)).next()
     }
 
     /// Starling's sentiment of the post (`negative`, `neutral`, `positive`), once enriched.
@@ -448,5 +457,14 @@ pub fn nfc(text: &str) -> String {
     text.nfc().collect()
 }
 
+/// Country codes as counted: trimmed, uppercase, blanks dropped.
+fn normalized_countries<'a>(
+    countries: impl Iterator<Item = &'a str> + 'a,
+) -> impl Iterator<Item = String> + 'a {
+    countries
+        .map(str::trim)
+        .filter(|country| !country.is_empty())
+        .map(str::to_ascii_uppercase)
+}
 #[cfg(test)]
 mod tests;

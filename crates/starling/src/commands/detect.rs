@@ -338,22 +338,7 @@ pub fn eval(args: EvalDetectArgs, stdout: &mut dyn Write) -> anyhow::Result<()> 
         for output in generator.by_ref() {
             posts.extend(starling_formats::decode(output.format, &output.bytes, &context).posts);
         }
-        // Each post once, as the archive keeps it and the server's detectors see it: a feed
-        // item is in every document polled while it is listed, a tweet in the pages of
-        // whatever quotes or replies to it.
-        let mut seen = HashSet::new();
-        posts.retain(|post| seen.insert(post.key.clone()));
-        posts.sort_by_key(|post| post.created_at);
-        // As the archive stores them: enriched (languages detected, places resolved).
-        for post in &mut posts {
-            starling_enrich::enrich(post);
-        }
-        let mut detectors = Detectors::new(Settings::default());
-        let mut found = Vec::new();
-        for post in &posts {
-            found.extend(detectors.observe(post));
-        }
-        found.extend(detectors.finish());
+        let found = replay(&mut posts);
         let missed = score(
             &mut scores,
             generator.ground_truth().events.as_slice(),
@@ -556,22 +541,7 @@ fn crisislex(folder: &std::path::Path) -> anyhow::Result<Vec<Crisis>> {
         if posts.is_empty() {
             continue;
         }
-        // Each post once, as the archive keeps it and the server's detectors see it: a feed
-        // item is in every document polled while it is listed, a tweet in the pages of
-        // whatever quotes or replies to it.
-        let mut seen = HashSet::new();
-        posts.retain(|post| seen.insert(post.key.clone()));
-        posts.sort_by_key(|post| post.created_at);
-        // As the archive stores them: enriched (languages detected, places resolved).
-        for post in &mut posts {
-            starling_enrich::enrich(post);
-        }
-        let mut detectors = Detectors::new(Settings::default());
-        let mut found = Vec::new();
-        for post in &posts {
-            found.extend(detectors.observe(post));
-        }
-        found.extend(detectors.finish());
+        let found = replay(&mut posts);
         let share = |detection: &Detection| {
             detection
                 .samples
@@ -664,6 +634,26 @@ fn write_scores(
         )?;
     }
     Ok(())
+}
+
+/// Runs decoded posts through the detectors as the archive would give them: each post once
+/// (a feed item is in every document polled while it is listed, a tweet in the pages of
+/// whatever quotes or replies to it), in creation order, enriched (languages detected, places
+/// resolved). Leaves `posts` so.
+fn replay(posts: &mut Vec<Post>) -> Vec<Detection> {
+    let mut seen = HashSet::new();
+    posts.retain(|post| seen.insert(post.key.clone()));
+    posts.sort_by_key(|post| post.created_at);
+    for post in posts.iter_mut() {
+        starling_enrich::enrich(post);
+    }
+    let mut detectors = Detectors::new(Settings::default());
+    let mut found = Vec::new();
+    for post in posts.iter() {
+        found.extend(detectors.observe(post));
+    }
+    found.extend(detectors.finish());
+    found
 }
 
 /// Scores one scenario's detections against its ground truth.
