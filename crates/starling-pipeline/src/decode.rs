@@ -143,9 +143,12 @@ impl Stage for Decode {
 
 /// Enriches every post of a batch (language, sentiment, place, links: pure, so the store and
 /// the index get them with the post), on as many threads as there are cores for a large batch.
+/// The threads are rayon's, alive from one batch to the next, so that what enrichment keeps
+/// per thread (the words the language detector has scored) is kept too.
 fn enrich_all(items: &mut [Item]) {
+    use rayon::prelude::*;
     const ALONE: usize = 512;
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let threads = rayon::current_num_threads();
     let posts = items
         .iter()
         .filter(|item| matches!(item, Item::Post(_)))
@@ -162,11 +165,7 @@ fn enrich_all(items: &mut [Item]) {
         return;
     }
     let size = items.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        for chunk in items.chunks_mut(size) {
-            scope.spawn(move || enrich(chunk));
-        }
-    });
+    items.par_chunks_mut(size).for_each(enrich);
 }
 
 /// The bytes of a record that could not be read, for [`UNREADABLE`].
