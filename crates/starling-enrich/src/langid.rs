@@ -331,22 +331,30 @@ pub fn detect(text: &str) -> Language {
 
 /// `detect`, reading no further once the best language leads by `decisive`.
 fn detect_deciding_at(text: &str, decisive: i64) -> Language {
-    let words_outside_hashtags = text
-        .split_whitespace()
-        .filter(|token| !is_noise(token) && !token.starts_with('#'))
-        .any(|token| token.chars().any(|c| letter_script(c).is_some()));
-    let keep =
-        |token: &&str| !is_noise(token) && (!words_outside_hashtags || !token.starts_with('#'));
-    let model = model();
-    // Pass 1: letters per script, to pick the text's script.
+    // One pass: letters per script, in hashtags and outside them, to pick the text's script.
+    // Hashtags (often English compounds in any language's posts) count only when the text has
+    // no other words.
     let mut per_script = [0u32; SCRIPTS];
-    for token in text.split_whitespace().filter(keep) {
+    let mut in_hashtags = [0u32; SCRIPTS];
+    for token in text.split_whitespace().filter(|token| !is_noise(token)) {
+        let counts = if token.starts_with('#') {
+            &mut in_hashtags
+        } else {
+            &mut per_script
+        };
         for c in token.chars() {
-            if let Some(script) = letter_script(c) {
-                per_script[script as usize] += 1;
+            if let Class::Letter(script) = class(c) {
+                counts[script as usize] += 1;
             }
         }
     }
+    let words_outside_hashtags = per_script.iter().any(|count| *count > 0);
+    if !words_outside_hashtags {
+        per_script = in_hashtags;
+    }
+    let keep =
+        |token: &&str| !is_noise(token) && (!words_outside_hashtags || !token.starts_with('#'));
+    let model = model();
     let total: u32 = per_script.iter().sum();
     if total == 0 {
         return Language::UNDETERMINED;
@@ -401,6 +409,7 @@ fn pashto(text: &str, arabic_letters: u32, keep: &dyn Fn(&&str) -> bool) -> Opti
 
 /// The script of a letter; `None` for what is not a letter (digits, punctuation, symbols,
 /// which the script blocks also hold: × ÷ ، ؟ ٣ ・ ฿).
+#[cfg(test)]
 fn letter_script(c: char) -> Option<Script> {
     match class(c) {
         Class::Letter(script) => Some(script),
@@ -506,6 +515,8 @@ fn score(
     let mut word: Vec<char> = Vec::with_capacity(32);
     let mut scored = 0u32;
     let mut words = 0u32;
+    // Arabic and Devanagari letters have no case: the Unicode tables need not be asked.
+    let caseless = matches!(script, Script::Arabic | Script::Devanagari);
     WORDS.with_borrow_mut(|cache| {
         let mut flush = |word: &mut Vec<char>, totals: &mut [i64; GROUP]| {
             scored += word.len() as u32;
@@ -518,6 +529,8 @@ fn score(
                 if class == Class::Letter(script) {
                     if c.is_ascii() {
                         word.push(c.to_ascii_lowercase());
+                    } else if caseless {
+                        word.push(c);
                     } else {
                         word.extend(c.to_lowercase());
                     }
@@ -588,7 +601,7 @@ fn margin(totals: &[i64]) -> i64 {
 }
 
 /// Words at most this long (in UTF-8 bytes) are remembered with their scores.
-const CACHED_BYTES: usize = 24;
+const CACHED_BYTES: usize = 30;
 /// Words remembered per thread (a power of two).
 const CACHED_WORDS: usize = 1 << 15;
 
@@ -601,23 +614,24 @@ thread_local! {
 /// A direct-mapped cache from a word (its script and lowercased letters) to its n-grams' cost
 /// per language of the script. Exact: a word is looked up by its bytes, not its hash.
 struct WordCache {
-    /// Per entry: the script (0 for an empty entry), the length, then the word's bytes.
-    keys: Vec<[u8; CACHED_BYTES + 2]>,
+    /// Per entry, 32 bytes read as four words: the script (0 for an empty entry), the
+    /// length, then the word's bytes, zero-padded.
+    keys: Vec<[u64; 4]>,
     costs: Vec<[i32; GROUP]>,
 }
 
 impl WordCache {
     fn new() -> WordCache {
         WordCache {
-            keys: vec![[0; CACHED_BYTES + 2]; CACHED_WORDS],
+            keys: vec![[0; 4]; CACHED_WORDS],
             costs: vec![[0; GROUP]; CACHED_WORDS],
         }
     }
 
     /// Adds the cost of `word` for each language of `script` to `totals`.
     fn add(&mut self, model: &Model, script: Script, word: &[char], totals: &mut [i64; GROUP]) {
-        let mut key = [0u8; CACHED_BYTES + 2];
-        key[0] = script as u8 + 1;
+        let mut bytes = [0u8; CACHED_BYTES + 2];
+        bytes[0] = script as u8 + 1;
         let mut length = 0;
         for c in word {
             let size = c.len_utf8();
@@ -625,7 +639,7 @@ impl WordCache {
                 length = usize::MAX;
                 break;
             }
-            c.encode_utf8(&mut key[2 + length..]);
+            c.encode_utf8(&mut bytes[2 + length..]);
             length += size;
         }
         if length == usize::MAX {
@@ -637,8 +651,16 @@ impl WordCache {
             }
             return;
         }
-        key[1] = length as u8;
-        let slot = fnv::extend(fnv::OFFSET, &key[..2 + length]) as usize & (CACHED_WORDS - 1);
+        bytes[1] = length as u8;
+        let key: [u64; 4] = std::array::from_fn(|i| {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(&bytes[i * 8..i * 8 + 8]);
+            u64::from_le_bytes(word)
+        });
+        let mixed = key.iter().fold(0u64, |hash, word| {
+            (hash ^ word).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        });
+        let slot = (mixed >> 32) as usize & (CACHED_WORDS - 1);
         if self.keys[slot] != key {
             let costs = &mut self.costs[slot];
             *costs = [0; GROUP];
