@@ -641,20 +641,57 @@ pub fn for_each_match(
     sort: SortBy,
     mut each: impl FnMut(Post) -> Result<(), StoreError>,
 ) -> Result<usize, StoreError> {
+    use rayon::prelude::*;
+    /// Keys read between two calls of `each`; each core reads its share in one transaction.
+    const CHUNK: usize = 4096;
     let first = index.search(query, now, sort, 1)?;
     let all = index.search(query, now, sort, first.total.max(1))?;
-    let mut written = 0;
-    for key in &all.keys {
-        let Some(post) = archive.get(key)? else {
-            continue;
-        };
-        if all.needs_check && !query.matches(&starling_query::Document::new(&post), now) {
-            continue;
+    let share = CHUNK.div_ceil(rayon::current_num_threads().max(1));
+    // Reading and parsing the posts (most of an export's time) on every core, the next chunk
+    // while the last one is handed over, in the order found.
+    let read = |keys: &[String]| -> Result<Vec<Post>, StoreError> {
+        let parts: Vec<Result<Vec<Option<Post>>, StoreError>> = keys
+            .par_chunks(share)
+            .map(|keys| archive.get_many(keys))
+            .collect();
+        let mut posts = Vec::with_capacity(keys.len());
+        for part in parts {
+            posts.extend(part?.into_iter().flatten().filter(|post| {
+                !all.needs_check || query.matches(&starling_query::Document::new(post), now)
+            }));
         }
-        each(post)?;
-        written += 1;
+        Ok(posts)
+    };
+    let mut chunks = all.keys.chunks(CHUNK);
+    let mut ready = match chunks.next() {
+        Some(keys) => read(keys)?,
+        None => return Ok(0),
+    };
+    let mut written = 0;
+    loop {
+        let next = chunks.next();
+        let (handed, read_next) = std::thread::scope(|scope| {
+            let reading = next.map(|keys| scope.spawn(move || read(keys)));
+            let mut handed = Ok(ready.len());
+            for post in ready.drain(..) {
+                if let Err(error) = each(post) {
+                    handed = Err(error);
+                    break;
+                }
+            }
+            let read_next = reading.map(|reading| {
+                reading
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            });
+            (handed, read_next)
+        });
+        written += handed?;
+        match read_next {
+            Some(posts) => ready = posts?,
+            None => return Ok(written),
+        }
     }
-    Ok(written)
 }
 
 /// Counts over every match: the top values of each facet, and posts per time bucket.

@@ -498,6 +498,25 @@ impl Store {
         self.read(key, location).map(Some)
     }
 
+    /// The posts under `keys`, in their order (`None` for a key not archived), read in one
+    /// read transaction.
+    pub fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Post>>, StoreError> {
+        let fail = |error: &dyn std::fmt::Display| database(&self.path, error);
+        let transaction = self.db.begin_read().map_err(|error| fail(&error))?;
+        let table = transaction
+            .open_table(POSTS)
+            .map_err(|error| fail(&error))?;
+        keys.iter()
+            .map(|key| {
+                let Some(found) = table.get(key.as_str()).map_err(|error| fail(&error))? else {
+                    return Ok(None);
+                };
+                let location = self.location(key, found.value())?;
+                self.read(key, location).map(Some)
+            })
+            .collect()
+    }
+
     /// Whether the post under `key` was deleted, and its earlier versions.
     pub fn status(&self, key: &str) -> Result<PostStatus, StoreError> {
         let fail = |error: &dyn std::fmt::Display| database(&self.path, error);

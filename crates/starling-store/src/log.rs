@@ -87,6 +87,19 @@ pub(crate) struct Log {
     files: RwLock<HashMap<u32, Arc<File>>>,
 }
 
+/// A record read back: its bytes after the header (which stays in front of them, so that
+/// reading costs no copy).
+#[derive(Debug)]
+pub(crate) struct Payload(Vec<u8>);
+
+impl std::ops::Deref for Payload {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.0[HEADER..]
+    }
+}
+
 #[derive(Debug, Default)]
 struct Writer {
     tail: Tail,
@@ -195,7 +208,7 @@ impl Log {
     }
 
     /// The payload at `location`, checked against its length and checksum.
-    pub fn read(&self, location: Location) -> std::io::Result<Vec<u8>> {
+    pub fn read(&self, location: Location) -> std::io::Result<Payload> {
         let file = self.file(location.segment)?;
         let mut record = vec![0; HEADER + location.len as usize];
         file.read_exact_at(&mut record, location.offset)?;
@@ -218,8 +231,7 @@ impl Log {
         if crc32fast::hash(payload) != crc {
             return Err(corrupt("the record's checksum does not match"));
         }
-        record.drain(..HEADER);
-        Ok(record)
+        Ok(Payload(record))
     }
 }
 
@@ -327,8 +339,8 @@ mod tests {
             append.sync().unwrap();
             let tail = append.new_tail();
             append.committed();
-            assert_eq!(log.read(first).unwrap(), b"first");
-            assert_eq!(log.read(second).unwrap(), "دوم".as_bytes());
+            assert_eq!(&*log.read(first).unwrap(), b"first");
+            assert_eq!(&*log.read(second).unwrap(), "دوم".as_bytes());
             // Written and synced, but never committed: a crash before the database commit.
             let mut append = log.append();
             append.push(b"lost");
@@ -344,7 +356,7 @@ mod tests {
         assert_eq!(third.offset, tail.end);
         append.sync().unwrap();
         append.committed();
-        assert_eq!(log.read(third).unwrap(), b"third");
+        assert_eq!(&*log.read(third).unwrap(), b"third");
     }
 
     #[test]
@@ -381,7 +393,7 @@ mod tests {
         assert_eq!(location.offset, 0);
         append.sync().unwrap();
         append.committed();
-        assert_eq!(log.read(location).unwrap(), b"next");
+        assert_eq!(&*log.read(location).unwrap(), b"next");
         assert!(dir.path().join("00000001.log").exists());
     }
 

@@ -7,7 +7,7 @@
 
 use starling_query::corpus::Corpus;
 use starling_query::parse;
-use starling_store::{SearchIndex, SortBy, Store, search};
+use starling_store::{SearchIndex, SortBy, Store, for_each_match, search};
 
 #[test]
 fn search_passes_the_shared_corpus() {
@@ -141,4 +141,89 @@ fn facets_and_histogram_come_from_the_index() {
             .unwrap()
             .is_none()
     );
+}
+
+#[test]
+fn every_match_is_handed_over_once_in_order_across_chunks() {
+    // 10,000 posts (the corpus's, copied with new ids and times): more than two chunks of
+    // the parallel reader.
+    let corpus = Corpus::load().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let archive = Store::open(dir.path()).unwrap();
+    let index = SearchIndex::open(dir.path()).unwrap();
+    let mut posts: Vec<starling_model::Post> = (0..10_000)
+        .map(|n| {
+            let mut post = corpus.posts[n % corpus.posts.len()].clone();
+            post.id = format!("copy{n}");
+            post.key = starling_model::PostKey::for_uri(&format!("test:copy{n}"));
+            post.created_at = corpus.now - chrono::Duration::seconds(n as i64 + 1);
+            post
+        })
+        .collect();
+    archive
+        .write(&mut posts.iter_mut().collect::<Vec<_>>(), &[])
+        .unwrap();
+    let mut indexer = index.indexer().unwrap();
+    for post in &posts {
+        indexer.add(post).unwrap();
+    }
+    indexer.commit().unwrap();
+
+    let everything = parse("since:2000-01-01").unwrap();
+    let mut handed = Vec::new();
+    let count = for_each_match(
+        &archive,
+        &index,
+        &everything,
+        corpus.now,
+        SortBy::Time,
+        |post| {
+            handed.push(post.id);
+            Ok(())
+        },
+    )
+    .unwrap();
+    let newest_first: Vec<String> = (0..10_000).map(|n| format!("copy{n}")).collect();
+    assert_eq!(count, 10_000);
+    assert!(handed == newest_first, "out of order or missing");
+
+    // A query the index answers only roughly: each post checked, across chunks.
+    let near = parse("dormitory NEAR/2 university").unwrap();
+    let expected: Vec<String> = posts
+        .iter()
+        .filter(|post| near.matches(&starling_query::Document::new(post), corpus.now))
+        .map(|post| post.id.clone())
+        .collect();
+    assert!(!expected.is_empty() && expected.len() < posts.len());
+    let mut handed = Vec::new();
+    for_each_match(&archive, &index, &near, corpus.now, SortBy::Time, |post| {
+        handed.push(post.id);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(handed.len(), expected.len());
+    assert!(handed == expected, "out of order or wrong posts");
+
+    // A failure to hand a post over ends the walk with that error.
+    let mut seen = 0;
+    let failed = for_each_match(
+        &archive,
+        &index,
+        &everything,
+        corpus.now,
+        SortBy::Time,
+        |_| {
+            seen += 1;
+            if seen == 5_000 {
+                return Err(starling_store::StoreError::Corrupt {
+                    path: dir.path().to_owned(),
+                    key: "test".into(),
+                    message: "the output is full".into(),
+                });
+            }
+            Ok(())
+        },
+    );
+    assert!(failed.is_err());
+    assert_eq!(seen, 5_000);
 }
