@@ -633,6 +633,11 @@ fn regex_escape(text: &str) -> String {
 
 /// Every post matching `query`, in the order asked for, streamed to `each` (the export path: no limit,
 /// memory for the matching keys only).
+///
+/// Posts are read and parsed 4,096 at a time on rayon's threads while the previous ones are
+/// handed to `each` on the calling thread; a post that cannot be read ends the walk with its
+/// error before any post of its chunk is handed over. Not to be called from inside rayon's
+/// pool (the calling thread waits for it).
 pub fn for_each_match(
     archive: &crate::Store,
     index: &SearchIndex,

@@ -128,7 +128,7 @@ fn time_stages<T: Sync>(
                     })
                     .join()
             });
-            best = best.min(seconds.unwrap_or(f64::INFINITY));
+            best = best.min(seconds.unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
         }
         figures.push(StageFigure {
             stage,
@@ -206,7 +206,9 @@ fn read_texts(path: &Path, texts: &mut Vec<String>) -> anyhow::Result<()> {
         entries.sort();
         for entry in entries {
             let extension = entry.extension().and_then(|e| e.to_str());
-            if entry.is_dir() || matches!(extension, Some("txt" | "csv")) {
+            // Folders are followed unless they are links (a link may lead back up).
+            let folder = std::fs::symlink_metadata(&entry).is_ok_and(|meta| meta.is_dir());
+            if folder || (!entry.is_dir() && matches!(extension, Some("txt" | "csv"))) {
                 read_texts(&entry, texts)?;
             }
         }
