@@ -1105,6 +1105,34 @@ mod tests {
         }
     }
 
+    /// Characters random texts are made of: letters of the scored scripts (accented Latin,
+    /// Cyrillic, Arabic and Persian letters, Devanagari; ə and ʻ, letters outside the scripts'
+    /// blocks that some languages' n-grams have), a combining accent, a Cyrillic
+    /// combining sign, ZWNJ, digits, punctuation, emoji, and what marks hashtags, mentions and
+    /// links.
+    const ALPHABET: &[char] = &[
+        'a', 'e', 'i', 'o', 'n', 's', 't', 'r', 'h', 'l', 'é', 'ç', 'ß', 'ø', 'ą', 'İ', 'ı', 'з',
+        'и', 'ї', 'ъ', 'щ', 'ا', 'ل', 'ی', 'ي', 'ک', 'ك', 'پ', 'ه', 'ن', 'ب', 'न', 'म', 'स', '्',
+        '\u{301}', '\u{483}', '\u{200c}', '1', '.', ',', '!', '🔥', '#', '@', ':', '/', 'ə', 'ə',
+        'ʻ', ' ', ' ', ' ', ' ',
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        #[test]
+        fn random_texts_are_scored_as_the_plain_scoring_scores_them(
+            indexes in proptest::collection::vec(0..ALPHABET.len(), 0..120),
+        ) {
+            let text: String = indexes.iter().map(|i| ALPHABET[*i]).collect();
+            let fast = detect_deciding_at(&text, i64::MAX);
+            let plain = reference(&text);
+            proptest::prop_assert_eq!(fast.code, plain.code, "{:?}", text);
+            proptest::prop_assert!((fast.confidence - plain.confidence).abs() < 1e-5);
+            // The early stop answers too, and nothing panics.
+            let _ = detect(&text);
+        }
+    }
+
     #[test]
     fn a_decisive_lead_ends_the_reading_without_changing_clear_answers() {
         for text in texts_to_compare() {
