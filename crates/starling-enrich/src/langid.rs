@@ -27,7 +27,7 @@ const MODEL: &[u8] = include_bytes!("../models/langid.bin.zst");
 const MISSING: i32 = 128;
 /// Orders of the character n-grams scored.
 const MAX_ORDER: usize = 5;
-/// Room for every language of the table.
+/// The most languages a table may hold.
 const WIDTH: usize = 64;
 /// Room for the languages that share one script (Latin has the most: 31).
 const GROUP: usize = 32;
@@ -140,8 +140,8 @@ struct Model {
     /// together (one script's) have neighbouring ids.
     codes: Vec<&'static str>,
     /// Open addressing, one word per slot so that a probe costs one cache line: the hash's
-    /// high 32 bits (0 for an empty slot), then the row's offset in `rows` (24 bits) and
-    /// length (8 bits).
+    /// high 32 bits (0 for an empty slot), then the entry (`INLINE`: the row itself; else the
+    /// row's place in `rows`).
     slots: Vec<u64>,
     /// Rows of (language id, log-probability in eighths of a nat, negated).
     rows: Vec<(u8, u8)>,
@@ -149,6 +149,7 @@ struct Model {
     /// Per script, the ids of the languages scored by n-grams: `first..first + count`.
     groups: [(u8, u8); SCRIPTS],
 }
+
 /// Loads the model now.
 pub(crate) fn warm_up() {
     let _ = model();
@@ -658,9 +659,7 @@ impl WordCache {
             // Too long to remember: scored in pieces whose sums cannot overflow.
             let mut costs = [0i32; GROUP];
             score_word(model, script, word, &mut costs, totals);
-            for (total, cost) in totals.iter_mut().zip(costs.iter()) {
-                *total += i64::from(*cost);
-            }
+            add_costs(totals, &costs);
             return;
         }
         bytes[1] = length as u8;
@@ -680,9 +679,13 @@ impl WordCache {
             score_word(model, script, word, costs, &mut unused);
             self.keys[slot] = key;
         }
-        for (total, cost) in totals.iter_mut().zip(self.costs[slot].iter()) {
-            *total += i64::from(*cost);
-        }
+        add_costs(totals, &self.costs[slot]);
+    }
+}
+
+fn add_costs(totals: &mut [i64; GROUP], costs: &[i32; GROUP]) {
+    for (total, cost) in totals.iter_mut().zip(costs) {
+        *total += i64::from(*cost);
     }
 }
 
@@ -751,7 +754,7 @@ fn score_word(
                 let entry = model.entry(hashes[position][order], entries[position][order]);
                 let remaining = (orders - order) as i32;
                 match model.row(entry) {
-                    Row::One(language, quantized) if entry != ABSENT => {
+                    Row::One(language, quantized) => {
                         apply(
                             language,
                             i32::from(quantized),
@@ -771,9 +774,10 @@ fn score_word(
                             );
                         }
                     }
-                    // No language has this n-gram, nor (nearly always) any longer one: every
-                    // remaining order backs off to what the languages have now.
-                    _ => break,
+                    // No language has this n-gram (`ABSENT` reads as an empty row), nor (nearly
+                    // always) any longer one: every remaining order backs off to what the
+                    // languages have now.
+                    Row::Many(_) => break,
                 }
             }
         }

@@ -486,21 +486,12 @@ impl Store {
 
     /// The post archived under `key`.
     pub fn get(&self, key: &str) -> Result<Option<Post>, StoreError> {
-        let fail = |error: &dyn std::fmt::Display| database(&self.path, error);
-        let transaction = self.db.begin_read().map_err(|error| fail(&error))?;
-        let table = transaction
-            .open_table(POSTS)
-            .map_err(|error| fail(&error))?;
-        let Some(found) = table.get(key).map_err(|error| fail(&error))? else {
-            return Ok(None);
-        };
-        let location = self.location(key, found.value())?;
-        self.read(key, location).map(Some)
+        Ok(self.get_many(&[key])?.pop().flatten())
     }
 
     /// The posts under `keys`, in their order (`None` for a key not archived), read in one
     /// read transaction.
-    pub fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Post>>, StoreError> {
+    pub fn get_many<K: AsRef<str>>(&self, keys: &[K]) -> Result<Vec<Option<Post>>, StoreError> {
         let fail = |error: &dyn std::fmt::Display| database(&self.path, error);
         let transaction = self.db.begin_read().map_err(|error| fail(&error))?;
         let table = transaction
@@ -508,7 +499,8 @@ impl Store {
             .map_err(|error| fail(&error))?;
         keys.iter()
             .map(|key| {
-                let Some(found) = table.get(key.as_str()).map_err(|error| fail(&error))? else {
+                let key = key.as_ref();
+                let Some(found) = table.get(key).map_err(|error| fail(&error))? else {
                     return Ok(None);
                 };
                 let location = self.location(key, found.value())?;
