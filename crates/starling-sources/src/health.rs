@@ -209,6 +209,8 @@ pub struct Registry {
     connectors: Mutex<BTreeMap<String, Health>>,
     gaps: Mutex<GapLog>,
     folder: Option<PathBuf>,
+    /// Held while the snapshot is written: writers share one temporary file.
+    snapshot_write: Mutex<()>,
 }
 
 /// Gaps kept in memory for the API.
@@ -247,6 +249,7 @@ impl Registry {
                 write_error: None,
             }),
             folder: folder.map(Path::to_path_buf),
+            snapshot_write: Mutex::new(()),
         })
     }
 
@@ -411,6 +414,10 @@ impl Registry {
         let Some(folder) = &self.folder else {
             return Ok(());
         };
+        let _writing = self
+            .snapshot_write
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let write_error = self
             .gaps
             .lock()

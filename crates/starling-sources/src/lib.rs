@@ -784,12 +784,19 @@ async fn run_connectors(
             }
         }
     });
+    // The snapshot writer is told to stop, not aborted: an abort would leave a write already
+    // handed to a blocking thread running, and that write (saying "running") could land after
+    // the final one below.
+    let (quit_snapshots, mut snapshots_quit) = tokio::sync::watch::channel(false);
     let snapshots = {
         let registry = Arc::clone(&registry);
         tokio::spawn(async move {
             let mut interval = tokio::time::interval(Duration::from_secs(2));
             loop {
-                interval.tick().await;
+                tokio::select! {
+                    _ = interval.tick() => {}
+                    _ = snapshots_quit.changed() => break,
+                }
                 let registry = Arc::clone(&registry);
                 // File writes stay off the thread that reads every stream.
                 let _ =
@@ -799,9 +806,10 @@ async fn run_connectors(
         })
     };
     let _ = stop.await;
-    for task in tasks.iter().chain([&ticker, &snapshots]) {
+    for task in tasks.iter().chain([&ticker]) {
         task.abort();
     }
+    let _ = quit_snapshots.send(true);
     for task in tasks {
         let _ = task.await;
     }
