@@ -13,10 +13,13 @@
 //! The short windows are judged against the counter's quick mean (about 30 periods of memory).
 //! That mean learns a slow rise as it happens, so a key climbing over an hour (a sparse
 //! stream's crisis: two posts a minute after none) would always look usual there. The long
-//! windows are therefore judged against a slow mean (about a day of memory), which the
-//! window's own counts barely move, scaled by how busy the whole stream is in the window
-//! against its own slow mean: what is judged is the key's share of the stream, so the daily
-//! swing that lifts every word at once (morning after night) is no burst. A long window must
+//! windows are therefore judged against a slow mean (about a day of memory) of the key's share
+//! of each period's posts, times the posts of the window: what is judged is the key's share of
+//! the stream, so the daily swing that lifts every word at once (morning after night) is no
+//! burst. Each period weighs the same in that mean however many posts it has: when a crisis
+//! brings twenty times the usual posts (the stream of a keyword or a region, where nearly
+//! every post is about it), its first hours would otherwise outweigh the whole day before and
+//! make the crisis's own hashtags look usual within hours. A long window must
 //! also hold at least `SLOW_RATIO` times what that leads to expect, so that a common word's
 //! small rise is not a burst however many posts it has.
 
@@ -32,10 +35,9 @@ const ALPHA: f64 = 0.033;
 const ALPHA_VARIANCE: f64 = 0.01;
 /// The smallest rate a count is compared with, per period.
 const RATE_FLOOR: f64 = 0.05;
-/// Weight of the newest period in the slow mean (about a day of memory), which the long
-/// windows are judged against: long enough that an event hours old has not yet become its own
-/// baseline, and a whole day, so that the hours' rhythm averages out (the stream's own volume
-/// against its slow mean scales the expectation by the hour).
+/// Weight of the newest period in the slow mean of shares (about a day of memory), which the
+/// long windows are judged against: long enough that an event hours old has not yet become its
+/// own baseline, and a whole day, so that the hours' rhythm averages out.
 const ALPHA_SLOW: f64 = 1.0 / 1440.0;
 /// The windows from this length on are judged against the slow mean.
 const SLOW_FROM: usize = 16;
@@ -85,15 +87,14 @@ pub(crate) struct Bursts {
     settings: Settings,
     mean: Vec<f32>,
     variance: Vec<f32>,
-    /// The slow mean, as learned from a start at zero (divided by `1 - (1 - ALPHA_SLOW)^n`
-    /// after `n` periods, it is an average of the periods seen).
+    /// The slow mean of the counter's share of each period's posts, as learned from a start
+    /// at zero (divided by `1 - (1 - ALPHA_SLOW)^n` after `n` periods, it is an average of the
+    /// periods seen).
     slow: Vec<f32>,
     /// Periods closed so far.
     periods: u64,
     /// Posts of the last periods, newest first.
     totals: [u32; RECENT],
-    /// The slow mean of the posts per period, learned as `slow` is.
-    slow_total: f64,
     /// The last period each counter has learned; the periods since, it had no key, and it
     /// learns them (as zeros) when next used.
     learned: Vec<u32>,
@@ -126,7 +127,6 @@ impl Bursts {
             slow: vec![0.0; cells],
             periods: 0,
             totals: [0; RECENT],
-            slow_total: 0.0,
             learned: vec![0; cells],
             recent: HashMap::new(),
             reported: HashMap::new(),
@@ -238,15 +238,10 @@ impl Bursts {
         self.periods += 1;
         // What the slow means' start at zero takes away, given back.
         let slow_scale = 1.0 / (1.0 - (1.0 - ALPHA_SLOW).powf(self.periods as f64)).max(1e-9);
-        // How busy the stream is over each window, against its slow mean.
-        let usual_total = self.slow_total * slow_scale;
-        let mut volume = [1.0; RECENT + 1];
-        let mut sum = 0.0;
+        // The posts of each window.
+        let mut window_posts = [0.0; RECENT + 1];
         for (window, total) in self.totals.iter().enumerate() {
-            sum += f64::from(*total);
-            if usual_total > 0.0 {
-                volume[window + 1] = sum / (usual_total * (window + 1) as f64);
-            }
+            window_posts[window + 1] = window_posts[window] + f64::from(*total);
         }
         for (key, recent) in &self.recent {
             let cell = (hash(key, 0) as usize) & mask;
@@ -271,12 +266,11 @@ impl Bursts {
                 if count < self.settings.burst_min_posts {
                     continue;
                 }
-                let mean = if window >= SLOW_FROM {
-                    (slow * volume[window]).max(RATE_FLOOR)
+                let expected = if window >= SLOW_FROM {
+                    (slow * window_posts[window]).max(RATE_FLOOR * window as f64)
                 } else {
-                    quick
+                    quick * window as f64
                 };
-                let expected = mean * window as f64;
                 if window >= SLOW_FROM && f64::from(count) < SLOW_RATIO * expected {
                     continue;
                 }
@@ -357,12 +351,14 @@ impl Bursts {
             }
         }
         self.group(&mut found, epoch);
-        self.slow_total += ALPHA_SLOW * (f64::from(self.totals[0]) - self.slow_total);
+        let posts = f64::from(self.totals[0]).max(1.0);
         self.totals.rotate_right(1);
         self.totals[0] = 0;
         // The counters of this period's keys learn it (the others, later, as zeros).
         for (cell, count) in totals {
             self.learn(cell, count);
+            let slow = f64::from(self.slow[cell]);
+            self.slow[cell] = (slow + ALPHA_SLOW * (count / posts - slow)) as f32;
             self.learned[cell] = period;
         }
         // Shift the recent counts; forget keys not seen for `RECENT` periods.
@@ -392,6 +388,8 @@ impl Bursts {
         self.learned[cell] = period.saturating_sub(1).max(self.learned[cell]);
     }
 
+    /// The quick mean and the variance learn a period's count (the slow mean learns shares,
+    /// apart).
     fn learn(&mut self, cell: usize, count: f64) {
         let mean = f64::from(self.mean[cell]);
         let difference = count - mean;
@@ -399,8 +397,6 @@ impl Bursts {
         self.variance[cell] = ((1.0 - ALPHA_VARIANCE)
             * (f64::from(self.variance[cell]) + ALPHA_VARIANCE * difference * difference))
             as f32;
-        let slow = f64::from(self.slow[cell]);
-        self.slow[cell] = (slow + ALPHA_SLOW * (count - slow)) as f32;
     }
 }
 

@@ -291,6 +291,37 @@ fn a_word_climbing_over_an_hour_in_a_sparse_stream_bursts() {
 }
 
 #[test]
+fn a_keyword_stream_surging_with_a_crisis_lets_its_new_hashtag_burst() {
+    // The stream of a keyword: a post every three minutes, then a crisis brings twenty times
+    // as many (six a minute, all about it). Its hashtag comes slowly: in none of them for the
+    // first half hour, then in one, two, three of each minute's six. Judged by its share of
+    // the posts, the hashtag rises from nothing to half the stream; a baseline weighting each
+    // post alike would be made of the crisis's first hours and find it usual.
+    let found = sparse_stream(
+        |minute| usize::from(minute < 300 && minute % 3 == 0),
+        |minute| {
+            if minute < 300 {
+                return Vec::new();
+            }
+            let tagged = ((minute - 300) / 40).min(3) as usize;
+            (0..6)
+                .map(|n| {
+                    let tag = if n < tagged { " #blast" } else { "" };
+                    let text = format!("explosion {}{tag}", chatter(minute, 500 + n));
+                    post(minute, "twitter", &format!("witness{n}"), &text, None)
+                })
+                .collect()
+        },
+    );
+    let burst = found
+        .iter()
+        .find(|found| found.kind == Kind::Burst && found.key == "#blast")
+        .unwrap_or_else(|| panic!("{found:#?}"));
+    let minutes = (burst.detected_at.timestamp() - 1_781_222_400) / 60;
+    assert!((340..500).contains(&minutes), "found at minute {minutes}");
+}
+
+#[test]
 fn the_whole_stream_getting_busier_is_no_burst() {
     // A night of 5 posts a minute, then the morning: 40 a minute within two hours. Every
     // word rises eightfold at once; none rises in its share of the stream.

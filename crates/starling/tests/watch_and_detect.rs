@@ -350,3 +350,95 @@ fn eval_detect_scores_every_kind_and_lists_what_nothing_explains() {
         );
     }
 }
+
+#[test]
+fn eval_detect_replays_a_crisis_and_ranks_its_hashtags_among_the_bursts() {
+    // A crisis in the CrisisLexT6 layout (tweet id, text, label; times from the ids), made
+    // here: a keyword stream of a post every three minutes, then twenty times as many about a
+    // flood, a hashtag in one of each minute's six at first and half of them later.
+    let shared = tempfile::tempdir().unwrap();
+    let folder = shared
+        .path()
+        .join("data/crisis/crisislex-t6/2030_Test_Flood");
+    std::fs::create_dir_all(&folder).unwrap();
+    let mut csv = String::from("tweet id,tweet,label\n");
+    let words = [
+        "weather", "traffic", "football", "coffee", "market", "music", "school", "garden",
+        "cinema", "bakery", "letter", "window", "kitchen", "station", "holiday", "village",
+    ];
+    let start_ms: i64 = 1_900_000_000_000;
+    let mut n = 0_usize;
+    for minute in 0..600_i64 {
+        let (posts, crisis) = if minute < 300 {
+            (usize::from(minute % 3 == 0), false)
+        } else {
+            (6, true)
+        };
+        for k in 0..posts {
+            n += 1;
+            let chatter: Vec<&str> = (0..5)
+                .map(|w| words[(n * 7 + w * 13 + k) % words.len()])
+                .collect();
+            let millis = start_ms + minute * 60_000 + k as i64 * 1_000;
+            let id = ((millis - 1_288_834_974_657) << 22) + n as i64;
+            let (text, label) = if crisis {
+                let tagged = k < 1 + usize::from(minute >= 360) * 2;
+                let tag = if tagged { " #testflood" } else { "" };
+                (
+                    format!("river flooding {}{tag}", chatter.join(" ")),
+                    "on-topic",
+                )
+            } else {
+                (chatter.join(" "), "off-topic")
+            };
+            csv.push_str(&format!("{id},{text},{label}\n"));
+        }
+    }
+    std::fs::write(folder.join("2030_Test_Flood-ontopic_offtopic.csv"), csv).unwrap();
+    let output = starling(&[
+        "eval",
+        "detect",
+        "--posts",
+        "2000",
+        "--seeds",
+        "7",
+        "--shared",
+        shared.path().to_str().unwrap(),
+        "--json",
+    ]);
+    let lines = json_lines(&stdout(&output));
+    let crisis = lines
+        .iter()
+        .find(|line| line["crisis"] == "2030_Test_Flood")
+        .unwrap_or_else(|| panic!("{lines:#?}"));
+    assert_eq!(crisis["tweets"], 100 + 300 * 6, "{crisis}");
+    // The onset: the first burst of on-topic tweets, on the crisis's first minutes.
+    let onset = crisis["onset"].as_str().unwrap();
+    assert!(onset.starts_with("2030-03-17T"), "{crisis}");
+    // The hashtag in most on-topic tweets, found bursting among the strongest groups.
+    let tag = &crisis["hashtags"][0];
+    assert_eq!(tag["key"], "#testflood", "{crisis}");
+    assert_eq!(tag["on_topic_tweets"], 60 + 240 * 3, "{crisis}");
+    let rank = tag["group_rank"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{crisis}"));
+    assert!(rank <= 10, "{crisis}");
+    // The groups listed are the strongest first, and add up.
+    let bursts = crisis["bursts"].as_array().unwrap();
+    assert!(!bursts.is_empty() && bursts.len() <= 10, "{crisis}");
+    assert!(
+        bursts
+            .windows(2)
+            .all(|pair| pair[0]["score"].as_f64() >= pair[1]["score"].as_f64()),
+        "{crisis}"
+    );
+    let keys: usize = bursts
+        .iter()
+        .map(|burst| 1 + burst["with"].as_array().unwrap().len())
+        .sum();
+    assert!(
+        keys as u64 <= crisis["burst_count"].as_u64().unwrap()
+            && bursts.len() as u64 <= crisis["group_count"].as_u64().unwrap(),
+        "{crisis}"
+    );
+}

@@ -2,7 +2,7 @@
 //! `starling eval detect` (called from `eval`): measure the detectors on generated scenarios against their ground
 //! truth.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 
 use serde::Serialize;
@@ -105,7 +105,7 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
     }
     // Bursts of the same posts as an earlier one are shown under it.
     let mut members: Vec<Vec<&Detection>> = vec![Vec::new(); found.len()];
-    let mut leads: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+    let mut leads: HashMap<&str, Vec<usize>> = HashMap::new();
     for (index, detection) in found.iter().enumerate() {
         if detection.kind == Kind::Burst && detection.group.is_none() {
             leads.entry(detection.key.as_str()).or_default().push(index);
@@ -440,6 +440,11 @@ pub fn eval(args: EvalDetectArgs, stdout: &mut dyn Write) -> anyhow::Result<()> 
                 )
             )
         )?;
+        writeln!(
+            stdout,
+            "  {} bursts in {} groups; the strongest groups:",
+            crisis.burst_count, crisis.group_count
+        )?;
         for burst in &crisis.bursts {
             writeln!(
                 stdout,
@@ -448,6 +453,37 @@ pub fn eval(args: EvalDetectArgs, stdout: &mut dyn Write) -> anyhow::Result<()> 
                 safe(&burst.key),
                 burst.on_topic * 100.0,
                 safe(&burst.reason)
+            )?;
+            if !burst.with.is_empty() {
+                let shown: Vec<String> = burst.with.iter().take(8).map(|key| safe(key)).collect();
+                let more = burst.with.len().saturating_sub(shown.len());
+                writeln!(
+                    stdout,
+                    "                with {}{}",
+                    shown.join(", "),
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    }
+                )?;
+            }
+        }
+        writeln!(stdout, "  Characteristic hashtags (most on-topic tweets):")?;
+        for tag in &crisis.hashtags {
+            writeln!(
+                stdout,
+                "    {:<24} {:>5} on-topic tweets  {}",
+                safe(&tag.key),
+                terminal::count(tag.on_topic_tweets as u64),
+                match (tag.first_burst, tag.group_rank) {
+                    (Some(at), Some(rank)) => format!(
+                        "first burst {}, in group {rank} of {}",
+                        at.format("%m-%d %H:%M"),
+                        crisis.group_count
+                    ),
+                    _ => "never bursts".to_owned(),
+                }
             )?;
         }
     }
@@ -465,17 +501,79 @@ struct Crisis {
     onset: Option<chrono::DateTime<chrono::Utc>>,
     /// The keys of the on-topic bursts detected then.
     onset_keys: Vec<String>,
-    /// The strongest bursts, strongest first.
+    /// Every burst found.
+    burst_count: usize,
+    /// Bursts of the same posts read as one (see `Detection::group`).
+    group_count: usize,
+    /// The strongest groups of bursts, strongest first (a group's strength is its strongest
+    /// burst's).
     bursts: Vec<CrisisBurst>,
+    /// The crisis's characteristic hashtags: those in most on-topic tweets, by the labels.
+    hashtags: Vec<CrisisHashtag>,
 }
 
 #[derive(Debug, Serialize)]
 struct CrisisBurst {
+    /// The group's first burst.
     key: String,
     detected_at: chrono::DateTime<chrono::Utc>,
+    /// The group's strongest score.
     score: f64,
+    /// The share of the first burst's sample tweets labelled on-topic.
     on_topic: f64,
     reason: String,
+    /// The group's other keys, in the order they burst.
+    with: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct CrisisHashtag {
+    /// As a burst key: `#` and the normalized tag.
+    key: String,
+    /// On-topic tweets with it.
+    on_topic_tweets: usize,
+    /// Its first burst, if any.
+    first_burst: Option<chrono::DateTime<chrono::Utc>>,
+    /// The rank (from 1) of the strongest group it bursts in, among all the crisis's groups.
+    group_rank: Option<usize>,
+}
+
+/// Strongest groups listed per crisis; characteristic hashtags per crisis.
+const CRISIS_GROUPS: usize = 10;
+const CRISIS_HASHTAGS: usize = 3;
+
+/// Bursts of the same posts as one group each (a burst naming a group joins the latest group
+/// its first key began), strongest group first.
+fn burst_groups<'a>(bursts: &[&'a Detection]) -> Vec<Vec<&'a Detection>> {
+    let mut ordered = bursts.to_vec();
+    ordered.sort_by_key(|burst| burst.detected_at);
+    let mut groups: Vec<Vec<&Detection>> = Vec::new();
+    let mut latest: HashMap<&str, usize> = HashMap::new();
+    for burst in ordered {
+        match burst
+            .group
+            .as_deref()
+            .and_then(|lead| latest.get(lead).copied())
+        {
+            Some(index) => groups[index].push(burst),
+            None => {
+                latest.insert(burst.key.as_str(), groups.len());
+                groups.push(vec![burst]);
+            }
+        }
+    }
+    let strength = |group: &Vec<&Detection>| {
+        group
+            .iter()
+            .map(|burst| burst.score)
+            .fold(f64::NEG_INFINITY, f64::max)
+    };
+    groups.sort_by(|a, b| {
+        strength(b)
+            .total_cmp(&strength(a))
+            .then_with(|| a[0].detected_at.cmp(&b[0].detected_at))
+    });
+    groups
 }
 
 /// Replays each crisis of CrisisLexT6 (tweet id, text, label; posting times from the ids) and
@@ -566,8 +664,51 @@ fn crisislex(folder: &std::path::Path) -> anyhow::Result<Vec<Crisis>> {
                 .map(|burst| burst.key.clone())
                 .collect()
         });
-        let mut strongest: Vec<&Detection> = bursts.clone();
-        strongest.sort_by(|a, b| b.score.total_cmp(&a.score));
+        let groups = burst_groups(&bursts);
+        let mut tag_tweets: HashMap<String, usize> = HashMap::new();
+        for post in posts
+            .iter()
+            .filter(|post| on_topic.contains(post.key.as_str()))
+        {
+            let mut tags: Vec<String> = post
+                .entities
+                .hashtags
+                .iter()
+                .map(|tag| format!("#{}", starling_text::normalize_word(&tag.tag)))
+                .collect();
+            tags.sort_unstable();
+            tags.dedup();
+            for tag in tags {
+                *tag_tweets.entry(tag).or_default() += 1;
+            }
+        }
+        let mut characteristic: Vec<(String, usize)> = tag_tweets.into_iter().collect();
+        characteristic.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        // A hashtag bursting within one language or platform only counts too.
+        let is_tag = |burst: &Detection, key: &str| {
+            burst.key == key
+                || burst
+                    .key
+                    .strip_prefix(key)
+                    .is_some_and(|scope| scope.starts_with(" ["))
+        };
+        let hashtags = characteristic
+            .into_iter()
+            .take(CRISIS_HASHTAGS)
+            .map(|(key, on_topic_tweets)| CrisisHashtag {
+                first_burst: bursts
+                    .iter()
+                    .filter(|burst| is_tag(burst, &key))
+                    .map(|burst| burst.detected_at)
+                    .min(),
+                group_rank: groups
+                    .iter()
+                    .position(|group| group.iter().any(|burst| is_tag(burst, &key)))
+                    .map(|index| index + 1),
+                key,
+                on_topic_tweets,
+            })
+            .collect();
         crises.push(Crisis {
             crisis: name,
             tweets: posts.len(),
@@ -575,17 +716,24 @@ fn crisislex(folder: &std::path::Path) -> anyhow::Result<Vec<Crisis>> {
             last: posts[posts.len() - 1].created_at,
             onset,
             onset_keys,
-            bursts: strongest
-                .into_iter()
-                .take(10)
-                .map(|burst| CrisisBurst {
-                    key: burst.key.clone(),
-                    detected_at: burst.detected_at,
-                    score: burst.score,
-                    on_topic: share(burst),
-                    reason: burst.reason.clone(),
+            burst_count: bursts.len(),
+            group_count: groups.len(),
+            bursts: groups
+                .iter()
+                .take(CRISIS_GROUPS)
+                .map(|group| CrisisBurst {
+                    key: group[0].key.clone(),
+                    detected_at: group[0].detected_at,
+                    score: group
+                        .iter()
+                        .map(|burst| burst.score)
+                        .fold(f64::NEG_INFINITY, f64::max),
+                    on_topic: share(group[0]),
+                    reason: group[0].reason.clone(),
+                    with: group[1..].iter().map(|burst| burst.key.clone()).collect(),
                 })
                 .collect(),
+            hashtags,
         });
     }
     Ok(crises)
