@@ -1,8 +1,9 @@
 //! Bursts, in the spirit of SigniTrend (Schubert, Weiler and Kriegel, 2014): every key's count
 //! per period goes into a fixed table of hashed counters, each keeping an exponentially
 //! weighted mean and variance of the counts of the keys that share it. Keys: hashtags,
-//! mentions, domains (also within each language and platform), words, and term pairs (a word
-//! and the next), a pair being news only when neither of its words is.
+//! mentions, domains (also within each language and platform), words (not the function words
+//! of the post's language), and term pairs (a word and the next), a pair being news only when
+//! neither of its words is.
 //!
 //! Each period, a key's count over the last 1, 2, 4, 16 and 64 periods is tested against what its
 //! counter leads to expect: the chance of at least that many posts if they came at the usual
@@ -167,10 +168,14 @@ impl Bursts {
         }
         keys.extend(scoped);
         let mut words: Vec<String> = Vec::new();
+        let lang = post.language();
         for token in starling_text::analyze(&without_links_and_mentions(post)) {
-            // Words of four letters or more; hashtags' words come as hashtags.
+            // Words of four letters or more, not function words of the post's language
+            // ("from", "that": a crisis's news-like posts hold more of them, and they say
+            // nothing); hashtags' words come as hashtags.
             if token.text.chars().count() >= 4
                 && !tags.contains(&token.text)
+                && !starling_text::is_stop_word(&lang, &token.text)
                 && !token.text.chars().all(|character| character.is_numeric())
             {
                 words.push(token.text);

@@ -322,6 +322,40 @@ fn a_keyword_stream_surging_with_a_crisis_lets_its_new_hashtag_burst() {
 }
 
 #[test]
+fn function_words_of_a_posts_language_never_burst() {
+    // From minute 300, twelve English posts a minute in the style of news: "from", "that",
+    // "with" rise with "scene", but only the word that says something bursts.
+    let found = stream(|minute| {
+        if (300..330).contains(&minute) {
+            (0..12)
+                .map(|n| {
+                    let text = format!("reports from that scene with {}", chatter(minute, 700 + n));
+                    let mut post = post(minute, "twitter", &format!("reporter{n}"), &text, None);
+                    post.declared_lang = Some("en-GB".into());
+                    post
+                })
+                .collect()
+        } else {
+            Vec::new()
+        }
+    });
+    let bursts: Vec<&str> = found
+        .iter()
+        .filter(|found| found.kind == Kind::Burst)
+        .map(|found| found.key.as_str())
+        .collect();
+    assert!(bursts.contains(&"scene"), "{bursts:?}");
+    for word in ["from", "that", "with"] {
+        assert!(
+            !bursts
+                .iter()
+                .any(|key| key.split(' ').any(|part| part == word)),
+            "{word}: {bursts:?}"
+        );
+    }
+}
+
+#[test]
 fn the_whole_stream_getting_busier_is_no_burst() {
     // A night of 5 posts a minute, then the morning: 40 a minute within two hours. Every
     // word rises eightfold at once; none rises in its share of the stream.

@@ -19,8 +19,10 @@
 //! ```
 
 mod analyze;
+mod stop_words;
 
 pub use analyze::{PART_BREAK, Token, analyze, analyze_parts, normalize_word};
+pub use stop_words::is_stop_word;
 
 use starling_model::{Entities, Hashtag, Mention, Span, UrlEntity};
 use twitter_text::entity::{Entity, Type};
