@@ -40,6 +40,15 @@ fn chatter(minute: i64, n: usize) -> String {
     format!("{} #{}", words.join(" "), next())
 }
 
+/// The keys of the bursts found, in order.
+fn burst_keys(found: &[Detection]) -> Vec<&str> {
+    found
+        .iter()
+        .filter(|found| found.kind == Kind::Burst)
+        .map(|found| found.key.as_str())
+        .collect()
+}
+
 fn settings() -> Settings {
     Settings {
         burst_cells: 1 << 12,
@@ -339,11 +348,7 @@ fn function_words_of_a_posts_language_never_burst() {
             Vec::new()
         }
     });
-    let bursts: Vec<&str> = found
-        .iter()
-        .filter(|found| found.kind == Kind::Burst)
-        .map(|found| found.key.as_str())
-        .collect();
+    let bursts = burst_keys(&found);
     assert!(bursts.contains(&"scene"), "{bursts:?}");
     for word in ["from", "that", "with"] {
         assert!(
@@ -386,11 +391,7 @@ fn two_usual_words_new_together_burst_as_a_pair() {
             Vec::new()
         }
     });
-    let bursts: Vec<&str> = found
-        .iter()
-        .filter(|found| found.kind == Kind::Burst)
-        .map(|found| found.key.as_str())
-        .collect();
+    let bursts = burst_keys(&found);
     assert_eq!(bursts, ["river bridge"], "{found:#?}");
     let pair = &found[0];
     assert!(

@@ -105,25 +105,10 @@ pub fn run(context: &Context, args: Args, stdout: &mut dyn Write) -> anyhow::Res
     }
     // Bursts of the same posts as an earlier one are shown under it.
     let mut members: Vec<Vec<&Detection>> = vec![Vec::new(); found.len()];
-    let mut leads: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (index, detection) in found.iter().enumerate() {
-        if detection.kind == Kind::Burst && detection.group.is_none() {
-            leads.entry(detection.key.as_str()).or_default().push(index);
-        }
-    }
     let mut shown = vec![true; found.len()];
-    for (index, detection) in found.iter().enumerate() {
-        // The latest burst of the group's key at or before this one.
-        let lead = detection.group.as_deref().and_then(|lead| {
-            leads
-                .get(lead)?
-                .iter()
-                .rev()
-                .copied()
-                .find(|lead| found[*lead].detected_at <= detection.detected_at)
-        });
+    for (index, lead) in group_leads(&found).into_iter().enumerate() {
         if let Some(lead) = lead {
-            members[lead].push(detection);
+            members[lead].push(&found[index]);
             shown[index] = false;
         }
     }
@@ -542,26 +527,51 @@ struct CrisisHashtag {
 const CRISIS_GROUPS: usize = 10;
 const CRISIS_HASHTAGS: usize = 3;
 
-/// Bursts of the same posts as one group each (a burst naming a group joins the latest group
-/// its first key began), strongest group first.
-fn burst_groups<'a>(bursts: &[&'a Detection]) -> Vec<Vec<&'a Detection>> {
-    let mut ordered = bursts.to_vec();
-    ordered.sort_by_key(|burst| burst.detected_at);
-    let mut groups: Vec<Vec<&Detection>> = Vec::new();
-    let mut latest: HashMap<&str, usize> = HashMap::new();
-    for burst in ordered {
-        match burst
-            .group
-            .as_deref()
-            .and_then(|lead| latest.get(lead).copied())
-        {
-            Some(index) => groups[index].push(burst),
-            None => {
-                latest.insert(burst.key.as_str(), groups.len());
-                groups.push(vec![burst]);
-            }
+/// For each detection, the index of the burst whose group it is in (see
+/// `Detection::group`): the latest burst of the group's key, at or before it, that began a
+/// group. `None` for a group's first burst and for the other kinds.
+fn group_leads(found: &[Detection]) -> Vec<Option<usize>> {
+    let mut leads: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (index, detection) in found.iter().enumerate() {
+        if detection.kind == Kind::Burst && detection.group.is_none() {
+            leads.entry(detection.key.as_str()).or_default().push(index);
         }
     }
+    found
+        .iter()
+        .map(|detection| {
+            let lead = detection.group.as_deref()?;
+            leads
+                .get(lead)?
+                .iter()
+                .rev()
+                .copied()
+                .find(|lead| found[*lead].detected_at <= detection.detected_at)
+        })
+        .collect()
+}
+
+/// The bursts of `found` in groups (a group's first burst, then the others in the order
+/// found), strongest group first.
+fn burst_groups(found: &[Detection]) -> Vec<Vec<&Detection>> {
+    let leads = group_leads(found);
+    let mut members: Vec<Vec<&Detection>> = vec![Vec::new(); found.len()];
+    for (index, lead) in leads.iter().enumerate() {
+        if let Some(lead) = lead {
+            members[*lead].push(&found[index]);
+        }
+    }
+    let mut groups: Vec<Vec<&Detection>> = found
+        .iter()
+        .zip(&leads)
+        .zip(members)
+        .filter(|((detection, lead), _)| detection.kind == Kind::Burst && lead.is_none())
+        .map(|((detection, _), members)| {
+            let mut group = vec![detection];
+            group.extend(members);
+            group
+        })
+        .collect();
     let strength = |group: &Vec<&Detection>| {
         group
             .iter()
@@ -664,7 +674,7 @@ fn crisislex(folder: &std::path::Path) -> anyhow::Result<Vec<Crisis>> {
                 .map(|burst| burst.key.clone())
                 .collect()
         });
-        let groups = burst_groups(&bursts);
+        let groups = burst_groups(&found);
         let mut tag_tweets: HashMap<String, usize> = HashMap::new();
         for post in posts
             .iter()
