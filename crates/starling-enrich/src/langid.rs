@@ -987,6 +987,11 @@ mod tests {
                 counts[script as usize] += 1;
                 counts
             });
+        // No letter of a script the detector knows (ə alone, or a script it has no model
+        // of): no language.
+        if per_script.iter().all(|count| *count == 0) {
+            return Language::UNDETERMINED;
+        }
         let (best, _) = per_script
             .iter()
             .enumerate()
@@ -1067,6 +1072,8 @@ mod tests {
             "Straße über Öffnungszeiten",
             "मुंबई में बारिश",
             "a",
+            "ə",
+            "əʻ ə",
         ]
         .iter()
         .map(|text| text.to_string())
